@@ -1,0 +1,45 @@
+/**
+ * Error classes shared by the off-chain side. Every error carries a machine-readable
+ * `code` and a `context` object naming what was wrong, so a CLI can print one clear
+ * line and a service can log it with its context.
+ */
+
+/** Context of an error: small, JSON-serialisable facts (file, line, field, value...). */
+export type ErrorContext = Record<string, string | number | boolean | undefined>;
+
+/** Base class: a message for people, a code for programs, a context for logs. */
+export class PoolError extends Error {
+  readonly code: string;
+  readonly context: ErrorContext;
+
+  constructor(code: string, message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.context = context;
+  }
+}
+
+/**
+ * Bad input data: a file, a record or a field that cannot be used. The message names
+ * the file, the line or record, and the field.
+ */
+export class InputError extends PoolError {
+  constructor(message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+    super('BAD_INPUT', message, context, options);
+  }
+}
+
+/** A command line that cannot be run as given (unknown option, bad option value). */
+export class UsageError extends PoolError {
+  constructor(message: string, context: ErrorContext = {}) {
+    super('BAD_USAGE', message, context);
+  }
+}
+
+/** A remote endpoint failed, after retries where they apply. */
+export class FetchError extends PoolError {
+  constructor(message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+    super('FETCH_FAILED', message, context, options);
+  }
+}

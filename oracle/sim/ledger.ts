@@ -1,0 +1,79 @@
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { InputError } from '../errors.js';
+
+/** One account of a staking ledger. Balances are in nanomina. */
+export interface LedgerAccount {
+  /** Position in the ledger (Mina's VRF evaluates per ledger index). */
+  index: number;
+  pk: string;
+  balance: bigint;
+  /** The block producer this account's stake goes to (itself when it does not delegate). */
+  delegate: string;
+}
+
+export interface StakingLedger {
+  accounts: LedgerAccount[];
+  /** Sum of all balances (the ledger's total currency). */
+  total: bigint;
+}
+
+/** A MINA amount as the explorer exports it ("372093", "0.000001") → nanomina. */
+export function minaToNano(text: string): bigint | undefined {
+  const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(text.trim());
+  if (!m) return undefined;
+  return BigInt(m[1]!) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
+}
+
+const accountSchema = z.object({
+  pk: z.string().regex(/^B62[1-9A-HJ-NP-Za-km-z]{52}$/, 'expected a B62… public key'),
+  balance: z.union([z.string(), z.number()]),
+  delegate: z.string().regex(/^B62[1-9A-HJ-NP-Za-km-z]{52}$/, 'expected a B62… public key').optional(),
+});
+
+/**
+ * Parses a staking ledger in the explorer's export format (an array of
+ * `{pk, balance (MINA), delegate, …}`), as in `shared/data/ledgers/`.
+ */
+export function parseLedger(text: string, file: string): StakingLedger {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`${file}: not valid JSON (${(e as Error).message})`, { file }, { cause: e });
+  }
+  if (!Array.isArray(doc) || doc.length === 0) throw new InputError(`${file}: expected a non-empty array of ledger accounts`, { file });
+  const accounts = doc.map((item, index): LedgerAccount => {
+    const parsed = accountSchema.safeParse(item);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new InputError(`${file}: account ${index + 1}, field '${issue.path.join('.') || 'account'}': ${issue.message}`, {
+        file,
+        record: index + 1,
+        field: issue.path.join('.'),
+      });
+    }
+    const balance = minaToNano(String(parsed.data.balance));
+    if (balance === undefined) {
+      throw new InputError(`${file}: account ${index + 1}, field 'balance': expected a MINA amount, got ${JSON.stringify(parsed.data.balance)}`, {
+        file,
+        record: index + 1,
+        field: 'balance',
+      });
+    }
+    return { index, pk: parsed.data.pk, balance, delegate: parsed.data.delegate ?? parsed.data.pk };
+  });
+  const total = accounts.reduce((sum, a) => sum + a.balance, 0n);
+  if (total === 0n) throw new InputError(`${file}: the ledger holds no stake`, { file });
+  return { accounts, total };
+}
+
+export async function readLedger(file: string): Promise<StakingLedger> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new InputError(`${file}: cannot read the ledger (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file }, { cause: e });
+  }
+  return parseLedger(text, file);
+}
