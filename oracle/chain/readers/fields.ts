@@ -11,15 +11,15 @@ const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
 const bad = (expected: string): Parsed<never> => ({ ok: false, problem: { expected } });
 
 /** Accepted spellings of `canonical`: booleans and the archive's `chain_status` values. */
-export const CANONICAL_VALUES: Readonly<Record<string, boolean>> = {
-  true: true,
-  false: false,
-  canonical: true,
-  orphaned: false,
-  pending: false,
-  '1': true,
-  '0': false,
-};
+export const CANONICAL_VALUES: ReadonlyMap<string, boolean> = new Map([
+  ['true', true],
+  ['false', false],
+  ['canonical', true],
+  ['orphaned', false],
+  ['pending', false],
+  ['1', true],
+  ['0', false],
+]);
 
 export function parseSlot(value: unknown): Parsed<number> {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return ok(value);
@@ -42,10 +42,10 @@ export function parseCanonical(value: unknown): Parsed<boolean> {
   if (typeof value === 'boolean') return ok(value);
   if (typeof value === 'number' && (value === 0 || value === 1)) return ok(value === 1);
   if (typeof value === 'string') {
-    const v = CANONICAL_VALUES[value.trim().toLowerCase()];
+    const v = CANONICAL_VALUES.get(value.trim().toLowerCase());
     if (v !== undefined) return ok(v);
   }
-  return bad(`one of ${Object.keys(CANONICAL_VALUES).join(', ')}`);
+  return bad(`one of ${[...CANONICAL_VALUES.keys()].join(', ')}`);
 }
 
 /** An optional VRF output: absent/empty/null is `undefined`. */
