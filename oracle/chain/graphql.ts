@@ -28,13 +28,26 @@ export interface FetchBlocksParams {
 
 export type FetchBlocksResult = BlockRecord[];
 
+/** The error and its causes, outermost first. */
+function causes(error: unknown): { name?: string; message?: string; code?: string }[] {
+  const chain = [];
+  for (let e = error, depth = 0; typeof e === 'object' && e !== null && depth < 6; depth++) {
+    chain.push(e as { name?: string; message?: string; code?: string });
+    e = (e as { cause?: unknown }).cause;
+  }
+  return chain;
+}
+
+const NETWORK_CODES = /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN|ENOTFOUND|UND_ERR_\w+)$/;
+const NETWORK_MESSAGES = /fetch failed|socket hang up|other side closed|network/i;
+
+/** Transient: HTTP 429 or 5xx, or a network failure anywhere in the cause chain. */
 function transient(error: unknown): boolean {
   if (error instanceof ClientError) {
     const status = error.response.status;
     return status === 429 || status >= 500;
   }
-  // fetch() rejects with a TypeError on network failures (refused, reset, DNS).
-  return error instanceof TypeError || (error instanceof Error && /ECONNRESET|ECONNREFUSED|ETIMEDOUT|socket hang up/i.test(error.message));
+  return causes(error).some((e) => (e.code !== undefined && NETWORK_CODES.test(e.code)) || NETWORK_MESSAGES.test(e.message ?? ''));
 }
 
 function describe(error: unknown): string {
@@ -42,8 +55,10 @@ function describe(error: unknown): string {
     const first = error.response.errors?.[0]?.message;
     return `HTTP ${error.response.status}${first ? `: ${first}` : ''}`;
   }
-  const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : '';
-  return error instanceof Error ? error.message + cause : String(error);
+  const chain = causes(error);
+  const outer = chain[0]?.message ?? String(error);
+  const inner = chain.length > 1 ? chain[chain.length - 1]!.message : undefined;
+  return inner && inner !== outer ? `${outer} (${inner})` : outer;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>

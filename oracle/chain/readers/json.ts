@@ -68,7 +68,7 @@ function rawFields(item: Obj, slotField: SlotField): RawRecord & { epoch?: unkno
   const f = (value: unknown, name: string): Field => ({ value, name });
   const slot = slotOf(item, cs, slotField);
   const creator =
-    'creator' in item ? f(item.creator, 'creator') : f(creatorAccount?.publicKey, 'creatorAccount.publicKey');
+    'creatorAccount' in item ? f(creatorAccount?.publicKey, 'creatorAccount.publicKey') : f(item.creator, 'creator');
   const canonical =
     'canonical' in item ? f(item.canonical, 'canonical') : 'chainStatus' in item ? f(item.chainStatus, 'chainStatus') : f(item.chain_status, 'canonical');
   const vrfOutput =

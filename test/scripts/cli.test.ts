@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { projectRoot } from '../../oracle/paths.js';
+import { readBlocksFile } from '../../oracle/chain/readers/index.js';
+import { vrfOutputToBase64Url } from '../../oracle/vrf/output.js';
+import { explorerBlocks, SimulatedExplorer } from '../helpers/explorer-server.js';
+
+/** Runs a built command (`npm test` builds first) as a user would, without a shell. */
+function run(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('node', [join(projectRoot(), 'dist', 'scripts', `${script}.js`), ...args], { cwd: projectRoot(), maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const SUMMARY_KEYS = ['from', 'to', 'slots', 'window', 'nonCanonicalBlocks', 'originalEmptySlots', 'emptySlots', 'emptyPercentBefore', 'emptyPercentAfter', 'waitlistLengthAtEnd', 'emptySlotList', 'backfilled'];
+
+describe('simulate and backfill commands', () => {
+  let dir: string;
+  let epochJson: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cli-'));
+    epochJson = join(dir, 'epoch.json');
+    const sim = await run('simulate', ['--out', epochJson, '--slots', '1500', '--seed', '9', '--epoch', '13']);
+    expect(sim.code).toBe(0);
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('simulate writes JSON and CSV that the analysis reads, with the same blocks', async () => {
+    const csv = join(dir, 'epoch.csv');
+    const sim = await run('simulate', ['--out', csv, '--slots', '1500', '--seed', '9', '--epoch', '13']);
+    expect(sim.stdout).toMatch(/Simulated epoch 13: 1500 slots, seed 9/);
+    expect(await readBlocksFile(csv)).toEqual(await readBlocksFile(epochJson));
+  });
+
+  it('prints the forum-shaped summary', async () => {
+    const r = await run('backfill', ['--input', epochJson, '--window', '53']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Summary of slots 92820-94319 \(1500 slots in total\)\n=+\n/);
+    expect(r.stdout).toMatch(/Waitlist time-window:\s+53\n/);
+    expect(r.stdout).toMatch(/Empty slots % without backfilling:\s+\d+\.\d\d %/);
+    expect(r.stdout).toMatch(/Empty slots:\n\[[\d, ]*\]\n$/);
+  });
+
+  it('--json prints exactly one object with the spec\'s keys, consistent with itself', async () => {
+    const r = await run('backfill', ['--input', epochJson, '--json', '--from', '92900', '--to', '93999']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const s = JSON.parse(lines[0]!);
+    expect(Object.keys(s)).toEqual(SUMMARY_KEYS);
+    expect(s).toMatchObject({ from: 92900, to: 93999, slots: 1100, window: 47 });
+    expect(s.emptySlotList).toHaveLength(s.emptySlots);
+    expect(s.backfilled).toHaveLength(s.originalEmptySlots - s.emptySlots);
+  });
+
+  it('--exclude-winners never fills more slots than the default rule', async () => {
+    const loose = JSON.parse((await run('backfill', ['--input', epochJson, '--json'])).stdout);
+    const strict = JSON.parse((await run('backfill', ['--input', epochJson, '--json', '--exclude-winners'])).stdout);
+    expect(strict.originalEmptySlots).toBe(loose.originalEmptySlots);
+    expect(strict.emptySlots).toBeGreaterThan(loose.emptySlots);
+  });
+
+  it('--sweep prints a table, JSON, and writes an SVG chart', async () => {
+    const chart = join(dir, 'sweep.svg');
+    const text = await run('backfill', ['--input', epochJson, '--sweep', '1:60', '--chart', chart]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/← suggested/);
+    expect(text.stdout).toMatch(/Suggested window: \d+/);
+    const svg = await readFile(chart, 'utf8');
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    expect(svg).toMatch(/without backfilling: \d+\.\d\d %/);
+    expect(svg.match(/<polyline points="([^"]+)"/)![1]!.split(' ')).toHaveLength(60);
+    const json = JSON.parse((await run('backfill', ['--input', epochJson, '--sweep', '1:60', '--json'])).stdout);
+    expect(json.rows).toHaveLength(60);
+    expect(text.stdout).toContain(`Suggested window: ${json.suggestedWindow} `);
+    const one = JSON.parse((await run('backfill', ['--input', epochJson, '--json', '--window', String(json.suggestedWindow)])).stdout);
+    expect(one.emptySlots).toBe(json.rows[json.suggestedWindow - 1].emptySlots);
+  });
+
+  it('--graphql fetches, --save keeps the blocks, and an offline rerun gives the same result', async () => {
+    const records = await readBlocksFile(epochJson);
+    const explorer = new SimulatedExplorer(explorerBlocks(records, 13, vrfOutputToBase64Url));
+    const url = await explorer.start();
+    try {
+      explorer.failures = [503];
+      const saved = join(dir, 'fetched.json');
+      const online = await run('backfill', ['--graphql', url, '--epoch', '13', '--from', '0', '--to', '1499', '--save', saved, '--json']);
+      expect(online.code).toBe(0);
+      expect(online.stderr).toMatch(/retrying slots 0–199 after attempt 1: HTTP 503/);
+      expect(online.stderr).toMatch(/saved \d+ blocks/);
+      const offline = await run('backfill', ['--input', saved, '--json']);
+      expect(offline.stdout).toBe(online.stdout);
+      expect(JSON.parse(offline.stdout)).toMatchObject({ from: 0, to: 1499, slots: 1500 });
+    } finally {
+      await explorer.stop();
+    }
+  });
+
+  describe('bad input: one clear error, exit code 2, nothing printed as a result', () => {
+    const cases: [string, () => string[], RegExp][] = [
+      ['a non-integer slot', () => ['--input', join(dir, 'bad-slot.csv')], /bad-slot\.csv:3: field 'slot': expected a non-negative integer, got "x1"/],
+      ['a missing creator', () => ['--input', join(dir, 'no-creator.json')], /no-creator\.json: record 2 \(\[1\]\): field 'creator' is missing/],
+      ['an unknown canonical value', () => ['--input', join(dir, 'bad-status.csv')], /bad-status\.csv:2: field 'chain_status': expected one of/],
+      ['an empty file', () => ['--input', join(dir, 'empty.csv')], /empty\.csv: the file is empty/],
+      ['a range with from > to', () => ['--input', join(dir, 'epoch.json'), '--from', '9', '--to', '3'], /empty range: --from \(9\) is greater than --to \(3\)/],
+      ['a missing file', () => ['--input', join(dir, 'missing.csv')], /missing\.csv: cannot read the file \(no such file\)/],
+      ['an unknown option', () => ['--input', join(dir, 'epoch.json'), '--windw', '3'], /Unknown option '--windw'/],
+      ['a bad window', () => ['--input', join(dir, 'epoch.json'), '--window', 'ten'], /--window: expected an integer, got "ten"/],
+      ['a bad sweep', () => ['--input', join(dir, 'epoch.json'), '--sweep', '10:2'], /--sweep: need 1 ≤ A ≤ B, got 10:2/],
+      ['no input', () => [], /give exactly one input/],
+      ['--graphql without a range', () => ['--graphql', 'http://127.0.0.1:9/'], /--graphql needs --from and --to/],
+    ];
+    beforeAll(async () => {
+      await writeFile(join(dir, 'bad-slot.csv'), 'slot,creator,canonical\n1,A,true\nx1,B,false\n');
+      await writeFile(join(dir, 'no-creator.json'), '[{"slot":1,"creator":"A","canonical":true},{"slot":2,"canonical":false}]');
+      await writeFile(join(dir, 'bad-status.csv'), 'slot,creator,chain_status\n1,A,forked\n');
+      await writeFile(join(dir, 'empty.csv'), '');
+    });
+    it.each(cases)('%s', async (_name, args, message) => {
+      const r = await run('backfill', args());
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).not.toMatch(/ at .*\.js:\d+/); // no stack trace
+    });
+  });
+
+  it('prints help with the options', async () => {
+    const r = await run('backfill', ['--help']);
+    expect(r.code).toBe(0);
+    for (const option of ['--input', '--graphql', '--save', '--from', '--to', '--window', '--exclude-winners', '--json', '--sweep', '--chart']) {
+      expect(r.stdout).toContain(option);
+    }
+    expect((await run('simulate', ['--help'])).stdout).toContain('--seed');
+  });
+
+  it('simulate rejects bad options with exit code 2', async () => {
+    const r = await run('simulate', ['--late', '2']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--late: expected a number between 0 and 1, got "2"/);
+    expect((await run('simulate', ['--ledger', join(dir, 'empty.csv')])).stderr).toMatch(/not valid JSON/);
+  });
+});
+
+describe('start', () => {
+  it('simulates an epoch and prints the backfill summary and sweep', async () => {
+    const r = await run('start', []);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Simulated epoch: \d+ of 495 producers online/);
+    expect(r.stdout).toMatch(/Backfill of the simulated epoch: slots 0-7139/);
+    expect(r.stdout).toMatch(/suggested window: \d+/);
+  });
+});
