@@ -1,6 +1,6 @@
 import { DEFAULT_WINDOW, formatSummary, prepareRange, summarise, sweepWindows } from '../oracle/backfill/index.js';
 import { defaultLedgerPath } from '../oracle/paths.js';
-import { DEFAULT_SIMULATION, readLedger, simulateEpoch } from '../oracle/sim/index.js';
+import { DEFAULT_SIMULATION, readLedger, simulateEpoch, SLOTS_PER_EPOCH } from '../oracle/sim/index.js';
 import { runCli } from './cli.js';
 
 /**
@@ -17,7 +17,8 @@ async function main(): Promise<number> {
     `Simulated epoch: ${stats.onlineProducers} of ${stats.producers} producers online, ${stats.blocks} blocks, ` +
       `${stats.nonCanonicalBlocks} non-canonical, ${stats.emptySlots} empty slots\n\n`,
   );
-  const prepared = prepareRange(blocks, {});
+  const from = DEFAULT_SIMULATION.epoch * SLOTS_PER_EPOCH;
+  const prepared = prepareRange(blocks, { from, to: from + DEFAULT_SIMULATION.slots - 1 });
   process.stdout.write(formatSummary(summarise(prepared, DEFAULT_WINDOW), `Backfill of the simulated epoch: slots ${prepared.from}-${prepared.to}`) + '\n\n');
   const sweep = sweepWindows(prepared, { first: 1, last: 200 });
   const at = (w: number) => sweep.rows[w - 1]!;
