@@ -17,3 +17,6 @@ export function projectRoot(): string {
 export function defaultLedgerPath(): string {
   return resolve(projectRoot(), '..', 'shared', 'data', 'ledgers', 'mainnet-staking-ledger-epoch0-2021.json');
 }
+
+/** Added to the error when the default ledger is missing (a checkout without `../shared`). */
+export const DEFAULT_LEDGER_HINT = '; the default ledger comes from ../shared/data/ledgers beside the project, or pass --ledger FILE';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_WINDOW, prepareRange, summarise, sweepWindows } from '../oracle/backfill/index.js';
 import { readBlocksFile, writeBlocksFile } from '../oracle/chain/readers/index.js';
-import { defaultLedgerPath } from '../oracle/paths.js';
+import { DEFAULT_LEDGER_HINT, defaultLedgerPath } from '../oracle/paths.js';
 import { DEFAULT_SIMULATION, readLedger, simulateEpoch } from '../oracle/sim/index.js';
 import { parseCommandLine, runCli } from './cli.js';
 
@@ -29,7 +29,7 @@ const TASKS: Record<string, { runs: number; run: (input: string) => Promise<() =
   simulate: {
     runs: 3,
     run: async () => {
-      const ledger = await readLedger(defaultLedgerPath());
+      const ledger = await readLedger(defaultLedgerPath(), DEFAULT_LEDGER_HINT);
       return () => simulateEpoch(ledger, DEFAULT_SIMULATION);
     },
   },
@@ -97,7 +97,7 @@ async function main(): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'pool-bench-'));
   try {
     const input = join(dir, 'epoch.json');
-    const ledger = await readLedger(defaultLedgerPath());
+    const ledger = await readLedger(defaultLedgerPath(), DEFAULT_LEDGER_HINT);
     const { blocks } = simulateEpoch(ledger, DEFAULT_SIMULATION);
     await writeBlocksFile(input, blocks);
     process.stderr.write(`bench input: one simulated 7140-slot epoch, ${blocks.length} blocks (seed ${DEFAULT_SIMULATION.seed})\n`);

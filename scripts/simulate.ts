@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
 import { writeBlocksFile } from '../oracle/chain/readers/index.js';
 import { UsageError } from '../oracle/errors.js';
-import { defaultLedgerPath } from '../oracle/paths.js';
+import { DEFAULT_LEDGER_HINT, defaultLedgerPath } from '../oracle/paths.js';
 import { DEFAULT_SIMULATION, readLedger, simulateEpoch, type SimulationParams } from '../oracle/sim/index.js';
 import { intOption, parseCommandLine, runCli } from './cli.js';
 
@@ -68,7 +68,7 @@ async function main(): Promise<number> {
     lateRate: fraction('late', values.late, d.lateRate),
   };
   const ledgerFile = values.ledger ?? defaultLedgerPath();
-  const ledger = await readLedger(ledgerFile);
+  const ledger = await readLedger(ledgerFile, values.ledger === undefined ? DEFAULT_LEDGER_HINT : '');
   process.stderr.write(`simulating ${params.slots} slots of epoch ${params.epoch} from ${ledger.accounts.length} accounts (seed ${params.seed})…\n`);
   const result = simulateEpoch(ledger, params);
   if (values.out !== undefined) {

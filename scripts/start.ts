@@ -1,5 +1,5 @@
 import { DEFAULT_WINDOW, formatSummary, prepareRange, summarise, sweepWindows } from '../oracle/backfill/index.js';
-import { defaultLedgerPath } from '../oracle/paths.js';
+import { DEFAULT_LEDGER_HINT, defaultLedgerPath } from '../oracle/paths.js';
 import { DEFAULT_SIMULATION, readLedger, simulateEpoch, SLOTS_PER_EPOCH } from '../oracle/sim/index.js';
 import { runCli } from './cli.js';
 
@@ -10,7 +10,7 @@ import { runCli } from './cli.js';
 async function main(): Promise<number> {
   const ledgerFile = defaultLedgerPath();
   process.stderr.write(`reading the staking ledger ${ledgerFile}\n`);
-  const ledger = await readLedger(ledgerFile);
+  const ledger = await readLedger(ledgerFile, DEFAULT_LEDGER_HINT);
   process.stderr.write(`simulating one epoch (${DEFAULT_SIMULATION.slots} slots, seed ${DEFAULT_SIMULATION.seed})…\n`);
   const { blocks, stats } = simulateEpoch(ledger, DEFAULT_SIMULATION);
   process.stdout.write(

@@ -68,12 +68,15 @@ export function parseLedger(text: string, file: string): StakingLedger {
   return { accounts, total };
 }
 
-export async function readLedger(file: string): Promise<StakingLedger> {
+/** Reads a staking ledger file; `hint` is added to the error when the file cannot be read. */
+export async function readLedger(file: string, hint = ''): Promise<StakingLedger> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new InputError(`${file}: cannot read the ledger (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file }, { cause: e });
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : (code ?? (e as Error).message);
+    throw new InputError(`${file}: cannot read the ledger (${why})${hint}`, { file }, { cause: e });
   }
   return parseLedger(text, file);
 }
