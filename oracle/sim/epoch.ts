@@ -116,8 +116,8 @@ export function simulateEpoch(ledger: StakingLedger, params: SimulationParams): 
     const entry = byProducer.get(key)!;
     if (online + entry.stake > target) continue;
     online += entry.stake;
-    const multi = rng.float() < params.multiNodeShare;
-    producers.push({ key, stake: entry.stake, nodes: multi ? rng.int(2, Math.max(2, params.maxNodes)) : 1 });
+    const multi = rng.float() < params.multiNodeShare && params.maxNodes >= 2;
+    producers.push({ key, stake: entry.stake, nodes: multi ? rng.int(2, params.maxNodes) : 1 });
   }
 
   // The online accounts, with their exact winning bounds (and the top 32 bits for a fast first test).

@@ -64,6 +64,19 @@ describe('simulateEpoch', () => {
     expect(sweep.suggestedWindow).toBeLessThanOrEqual(80);
   });
 
+  it('publishes one block per node: no duplicates with --max-nodes 1, duplicates with several nodes', () => {
+    const perSlotCreator = (blocks: { slot: number; creator: string }[]) => {
+      const counts = new Map<string, number>();
+      for (const b of blocks) counts.set(`${b.slot}/${b.creator}`, (counts.get(`${b.slot}/${b.creator}`) ?? 0) + 1);
+      return Math.max(...counts.values());
+    };
+    const base = { ...DEFAULT_SIMULATION, slots: 300, multiNodeShare: 1, nodeUptime: 1 };
+    expect(perSlotCreator(simulateEpoch(ledger, { ...base, maxNodes: 1 }).blocks)).toBe(1);
+    const many = simulateEpoch(ledger, { ...base, maxNodes: 3 });
+    expect(perSlotCreator(many.blocks)).toBe(3);
+    expect(many.producers.every((p) => p.nodes >= 2 && p.nodes <= 3)).toBe(true);
+  });
+
   it('rejects a ledger with a bad account, naming it', () => {
     expect(() => parseLedger('[{"pk":"B62qbad","balance":"1"}]', 'l.json')).toThrow(/l\.json: account 1, field 'pk': expected a B62… public key/);
     expect(() => parseLedger(`[{"pk":"B62q${'a'.repeat(51)}","balance":"1.2.3"}]`, 'l.json')).toThrow(/account 1, field 'balance'/);
