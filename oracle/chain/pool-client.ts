@@ -217,7 +217,7 @@ export class PoolClient {
     const key = payload.key.toBase58();
     if (kind === ProposalKind.addMember && this.mirror.members.has(key)) throw new PoolActionError('ALREADY_MEMBER', `${key} is already a member`);
     if (kind === ProposalKind.removeMember && !this.mirror.members.has(key)) throw new PoolActionError('NOT_MEMBER', `${key} is not a member`);
-    const memberWitness = this.mirror.members.witness(kind <= ProposalKind.removeMember ? key : PublicKey.empty().toBase58());
+    const memberWitness = kind <= ProposalKind.removeMember ? this.mirror.members.witness(key) : this.mirror.members.unusedWitness();
     return this.build(
       `execute ${id}`,
       sender,
@@ -364,11 +364,32 @@ export class PoolClient {
   }
 }
 
+/** The chain's failure codes, in words. */
+const REJECTION_REASONS: [RegExp, string][] = [
+  [/Account_is_new_precondition_unsatisfied/, 'a receipt it creates already exists (already voted or claimed)'],
+  [/Account_app_state_precondition_unsatisfied/, 'the pool\'s on-chain state changed since it was built; build it again'],
+  [/Account_balance_precondition_unsatisfied/, 'an account balance it read changed (tallies, paid counter, or the pool does not hold enough)'],
+  [/Protocol_state_precondition_unsatisfied|Valid_while_precondition_unsatisfied/, 'it was included outside the slots it allows (a window closed or has not opened)'],
+  [/Invalid fee excess/, 'its balance changes do not add up (an account it pays to create already exists: already voted or claimed?)'],
+];
+
+/** Explains a chain rejection in words, keeping the chain's own text after it. */
+export function explainRejection(errors: string): string {
+  const reasons = REJECTION_REASONS.filter(([re]) => re.test(errors)).map(([, why]) => why);
+  return reasons.length > 0 ? `${reasons.join('; ')} [${errors.split('\n')[0]?.slice(0, 300)}]` : errors;
+}
+
 /** Sends a built transaction; a rejection becomes an error naming the action and the chain's reason. */
 export async function sendTransaction<T>(built: BuiltTransaction<T>): Promise<T> {
-  const pending = await built.tx.send();
-  if (pending.status !== 'pending') {
-    throw new PoolError('REJECTED', `${built.label}: the chain rejected the transaction: ${pending.errors.join('; ')}`, { action: built.label });
+  let errors: string[] = [];
+  try {
+    const pending = await built.tx.send();
+    if (pending.status !== 'pending') errors = pending.errors;
+  } catch (e) {
+    errors = [e instanceof Error ? e.message : String(e)];
+  }
+  if (errors.length > 0) {
+    throw new PoolError('REJECTED', `${built.label}: the chain rejected the transaction: ${explainRejection(errors.join('; '))}`, { action: built.label });
   }
   built.apply();
   return built.result;

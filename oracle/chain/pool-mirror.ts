@@ -67,6 +67,10 @@ export class KeySet {
   witness(key: string) {
     return this.map.getWitness(memberKey(PublicKey.fromBase58(key)));
   }
+  /** A witness that no key uses (for transactions whose kind does not touch the set). */
+  unusedWitness() {
+    return this.map.getWitness(Field(0));
+  }
   get size(): number {
     return this.keys.length;
   }

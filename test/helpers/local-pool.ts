@@ -93,3 +93,18 @@ export async function expectRejected(build: () => Promise<unknown>, message: Reg
     throw new Error(`expected a rejection matching ${message}, got: ${text.slice(0, 600)}`);
   }
 }
+
+/**
+ * Builds, proves, signs and sends a transaction straight to the chain, skipping the
+ * client's off-chain checks: what an attacker (or a buggy client) would do.
+ */
+export async function rawTransaction(sender: PrivateKey, body: () => Promise<void>, newAccounts = 0): Promise<void> {
+  const { AccountUpdate } = await import('o1js');
+  const tx = await Mina.transaction({ sender: sender.toPublicKey(), fee: 100_000_000 }, async () => {
+    if (newAccounts > 0) AccountUpdate.fundNewAccount(sender.toPublicKey(), newAccounts);
+    await body();
+  });
+  await tx.prove();
+  const sent = await tx.sign([sender]).send();
+  if (sent.status !== 'pending') throw new Error(`rejected: ${sent.errors.join('; ')}`);
+}
