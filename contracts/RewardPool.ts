@@ -1,4 +1,5 @@
 import {
+  AccountUpdate,
   AccountUpdateForest,
   Bool,
   DeployArgs,
@@ -101,6 +102,7 @@ export class RewardPool extends TokenContract {
     claimed: ClaimedEvent,
     slashed: SlashedEvent,
     ruled: RuledEvent,
+    deposited: DepositedEvent,
   };
 
   /** Deploys the pool treasury for `init.dac` and opens its paid counter. */
@@ -130,6 +132,18 @@ export class RewardPool extends TokenContract {
   @method async openCounter() {
     const counter = this.internal.mint({ address: paidCounterAddress(this.address), amount: 1 });
     counter.account.isNew.requireEquals(Bool(true));
+  }
+
+  /**
+   * Anyone adds MINA to the pool (coinbase rewards arrive without a transaction; other
+   * payments come through here, as the account only accepts updates it authorizes).
+   */
+  @method async deposit(amount: UInt64) {
+    const from = this.sender.getAndRequireSignature();
+    const payer = AccountUpdate.createSigned(from);
+    payer.balance.subInPlace(amount);
+    this.balance.addInPlace(amount);
+    this.emitEvent('deposited', new DepositedEvent({ from, amount }));
   }
 
   /** No token movement is ever approved: receipts only come from claims. */
@@ -305,4 +319,5 @@ export class ReportPostedEvent extends Struct({ epoch: UInt32, reward: UInt64, c
 export class DisputedEvent extends Struct({ epoch: UInt32, member: PublicKey }) {}
 export class ClaimedEvent extends Struct({ epoch: UInt32, member: PublicKey, amount: UInt64 }) {}
 export class SlashedEvent extends Struct({ epoch: UInt32, member: PublicKey, slot: UInt32 }) {}
+export class DepositedEvent extends Struct({ from: PublicKey, amount: UInt64 }) {}
 export class RuledEvent extends Struct({ epoch: UInt32, decision: UInt32, proposalId: UInt32 }) {}

@@ -17,6 +17,8 @@ export interface DeployPoolParams {
   fee?: bigint;
   /** Progress messages (deploying, proving, sending). */
   onProgress?: (message: string) => void;
+  /** Called between the two transactions (a remote network refreshes its account cache here). */
+  beforeSecond?: () => Promise<void>;
 }
 
 export interface DeployPoolResult {
@@ -66,8 +68,10 @@ export async function deployPool(p: DeployPoolParams): Promise<DeployPoolResult>
   const sent = await deployTx.sign([p.deployer, p.dacKey, p.poolKey]).send();
   if (sent.status !== 'pending') throw new PoolError('REJECTED', `deploy: the chain rejected the transaction: ${sent.errors.join('; ')}`);
   transactions.push(deployTx.toJSON());
+  await sent.wait();
+  await p.beforeSecond?.();
 
-  log('opening the reward pool\'s paid counter');
+  log('opening the reward pool\'s paid counter (proving)');
   const counterTx = await Mina.transaction({ sender: deployer, fee }, async () => {
     AccountUpdate.fundNewAccount(deployer, 1);
     await pool.openCounter();

@@ -151,6 +151,12 @@ export class PoolClient {
     return now <= opensAt + this.mirror.params.executionWindow ? 'executable' : 'expired';
   }
 
+  /** Adds MINA (nanomina) to the reward pool. */
+  async deposit(sender: PrivateKey, amount: bigint): Promise<BuiltTransaction> {
+    if (amount <= 0n) throw new PoolActionError('BAD_AMOUNT', 'a deposit must be positive', { field: 'amount' });
+    return this.build(`deposit ${amount}`, sender, () => this.pool.deposit(UInt64.from(amount)), undefined, () => {});
+  }
+
   async propose(sender: PrivateKey, kind: ProposalKindName, payload: ProposalPayload): Promise<BuiltTransaction<{ id: number }>> {
     const proposer = sender.toPublicKey();
     this.requireMember(proposer);
