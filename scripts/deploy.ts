@@ -19,6 +19,7 @@ Usage:
   --pool FILE    the pool file: members, oracle, constitution, parameters (default pool.json)
   --proofs       local only: prove for real (compiles with the cache in cache/)
   --force        local only: replace an existing local deployment
+  --dry-run      build, prove and sign the deploy transaction and print it; send nothing
 
 The addresses are written back to deploy.config.json under the alias. For local, missing key
 files (members, oracle, deployer, contracts) are created under keys/ (git-ignored).`;
@@ -31,6 +32,7 @@ async function main(): Promise<number> {
     pool: { type: 'string' },
     proofs: { type: 'boolean' },
     force: { type: 'boolean' },
+    'dry-run': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   }, true);
   if (values.help) {
@@ -47,8 +49,9 @@ async function main(): Promise<number> {
   const constitution = await readFile(resolve(root, pool.constitution)).catch(() => {
     throw new PoolError('BAD_INPUT', `${poolFile}: field 'constitution': cannot read ${pool.constitution}`);
   });
+  const dryRun = values['dry-run'] ?? false;
   const existing = await readJsonFile<PoolStateFile>(statePath(root, name), 'pool state');
-  if (existing !== undefined && !(local && values.force)) {
+  if (existing !== undefined && !(local && values.force) && !dryRun) {
     throw new PoolError('ALREADY_DEPLOYED', `a pool is already deployed under '${name}' (${statePath(root, name)})${local ? '; use --force to replace it' : ''}`);
   }
 
@@ -101,7 +104,12 @@ async function main(): Promise<number> {
     fee: feeToNano(alias.fee),
     onProgress: log,
     beforeSecond: local ? undefined : () => fetchAccounts(alias, [{ publicKey: deployer.toPublicKey() }, { publicKey: poolKey.toPublicKey() }]),
+    dryRun,
   });
+  if (dryRun) {
+    process.stdout.write(result.transactions[0]! + '\n');
+    return 0;
+  }
   result.transactions.forEach((json, i) => chain?.record(i === 0 ? 'deploy' : 'open counter', json));
   log(`deployed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 

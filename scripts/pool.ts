@@ -144,6 +144,9 @@ async function main(): Promise<number> {
     return Promise.all(text.split(',').map(async (t) => (await keyOf(t.trim())).toBase58()));
   };
 
+  const names = await session.names();
+  const label = (key: string) => (names.has(key) ? `${names.get(key)} (${key})` : key);
+
   switch (command) {
     case 'status': {
       await session.refresh();
@@ -193,11 +196,12 @@ async function main(): Promise<number> {
         `RewardPool ${status.pool}: balance ${status.balance} MINA, paid ${status.paid} MINA`,
         `constitution hash ${status.constitutionHash}`,
         `parameters: quorum ${mirror.params.quorumPercent} %, approval ${mirror.params.approvalPercent} %, voting ${mirror.params.votingPeriod} slots, timelock ${mirror.params.timelock}, execution window ${mirror.params.executionWindow}, challenge window ${mirror.params.challengeWindow}, backfill window ${mirror.params.backfillWindow}`,
-        `oracle ${status.oracle}`,
-        `members (${status.members.length}): ${status.members.join(', ')}`,
+        `oracle ${label(status.oracle)}`,
+        `members (${status.members.length}):`,
+        ...status.members.map((k) => `  ${label(k)}`),
         `keys here: ${status.keys.join(', ')}`,
         `proposals (${proposals.length}):`,
-        ...proposals.map((p) => `  #${p.id} ${p.kind} by ${p.proposer.slice(0, 12)}… — ${p.state} (voting ends at slot ${p.voteEnd}; for ${p.votes.for}, against ${p.votes.against}, abstain ${p.votes.abstain})`),
+        ...proposals.map((p) => `  #${p.id} ${p.kind} by ${names.get(p.proposer) ?? p.proposer} — ${p.state} (voting ends at slot ${p.voteEnd}; for ${p.votes.for}, against ${p.votes.against}, abstain ${p.votes.abstain})`),
         `reports (${reports.length}):`,
         ...reports.map((r) => `  epoch ${r.epoch}: reward ${r.reward} MINA, ${r.eligible} eligible, share ${r.share} MINA, claims open at slot ${r.claimsOpenAt}${r.disputed ? ', DISPUTED' : ''}${r.slashed.length ? `, slashed ${r.slashed.length}` : ''}`),
       ];
@@ -205,7 +209,7 @@ async function main(): Promise<number> {
       return 0;
     }
     case 'members': {
-      out(mirror.members.keys.join('\n'), mirror.members.keys);
+      out(mirror.members.keys.map(label).join('\n'), mirror.members.keys.map((k) => ({ publicKey: k, name: names.get(k) })));
       return 0;
     }
     case 'propose': {

@@ -19,6 +19,8 @@ export interface DeployPoolParams {
   onProgress?: (message: string) => void;
   /** Called between the two transactions (a remote network refreshes its account cache here). */
   beforeSecond?: () => Promise<void>;
+  /** Build, prove and sign the deploy transaction, but send nothing. */
+  dryRun?: boolean;
 }
 
 export interface DeployPoolResult {
@@ -64,8 +66,14 @@ export async function deployPool(p: DeployPoolParams): Promise<DeployPoolResult>
   });
   log('proving the deploy transaction');
   await deployTx.prove();
+  deployTx.sign([p.deployer, p.dacKey, p.poolKey]);
+  if (p.dryRun) {
+    log('dry run: the deploy transaction is built and signed, not sent');
+    const mirror = new PoolMirror({ dac: dac.address, pool: pool.address, constitutionHash: p.constitutionHash, params: p.params, oracle: p.oracle, members: p.members });
+    return { dac, pool, mirror, transactions: [deployTx.toJSON()] };
+  }
   log('sending the deploy transaction');
-  const sent = await deployTx.sign([p.deployer, p.dacKey, p.poolKey]).send();
+  const sent = await deployTx.send();
   if (sent.status !== 'pending') throw new PoolError('REJECTED', `deploy: the chain rejected the transaction: ${sent.errors.join('; ')}`);
   transactions.push(deployTx.toJSON());
   await sent.wait();

@@ -72,10 +72,17 @@ export class PoolClient {
   }
 
   private async build<T>(label: string, sender: PrivateKey, body: () => Promise<void>, result: T, apply: () => void, newAccounts = 0): Promise<BuiltTransaction<T>> {
-    const tx = await Mina.transaction({ sender: sender.toPublicKey(), fee: UInt64.from(this.fee) }, async () => {
-      if (newAccounts > 0) AccountUpdate.fundNewAccount(sender.toPublicKey(), newAccounts);
-      await body();
-    });
+    let tx;
+    try {
+      tx = await Mina.transaction({ sender: sender.toPublicKey(), fee: UInt64.from(this.fee) }, async () => {
+        if (newAccounts > 0) AccountUpdate.fundNewAccount(sender.toPublicKey(), newAccounts);
+        await body();
+      });
+    } catch (e) {
+      // A contract rule failed while the transaction was built: its message is the rule.
+      const rule = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+      throw new PoolActionError('CONTRACT_RULE', `${label}: refused by the contract: ${rule}`, { action: label });
+    }
     const proved = await tx.prove();
     return { label, tx: proved.sign([sender]), result, apply };
   }

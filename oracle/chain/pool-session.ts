@@ -47,7 +47,12 @@ export function connectRemote(alias: DeployAlias): void {
 /** Fetches accounts from a remote endpoint, with an error that names the endpoint. */
 export async function fetchAccounts(alias: DeployAlias, accounts: { publicKey: PublicKey; tokenId?: ReturnType<typeof TokenId.derive> }[]): Promise<void> {
   for (const a of accounts) {
-    const result = await fetchAccount(a.tokenId === undefined ? { publicKey: a.publicKey } : { publicKey: a.publicKey, tokenId: a.tokenId });
+    let result: Awaited<ReturnType<typeof fetchAccount>>;
+    try {
+      result = await fetchAccount(a.tokenId === undefined ? { publicKey: a.publicKey } : { publicKey: a.publicKey, tokenId: a.tokenId });
+    } catch (e) {
+      throw new FetchError(`${alias.url}: cannot reach the network to fetch account ${a.publicKey.toBase58()}: ${(e as Error).message}`, { url: alias.url }, { cause: e });
+    }
     if (result.error && !/not found|could not find/i.test(String(result.error.statusText))) {
       throw new FetchError(`${alias.url}: cannot fetch account ${a.publicKey.toBase58()}: ${result.error.statusText}`, { url: alias.url });
     }
@@ -114,6 +119,16 @@ export class PoolSession {
     if (path !== undefined) return readKey(resolve(this.root, path));
     if (nameOrFile.endsWith('.json')) return readKey(resolve(this.root, nameOrFile));
     throw new UsageError(`no key named '${nameOrFile}' (known: ${Object.keys(this.state.keys).join(', ')}); or give a key file path`, { field: 'as' });
+  }
+
+  /** Public key → name, for the named keys held here. */
+  async names(): Promise<Map<string, string>> {
+    const names = new Map<string, string>();
+    for (const name of Object.keys(this.state.keys)) {
+      const key = await this.key(name).catch(() => undefined);
+      if (key !== undefined) names.set(key.toPublicKey().toBase58(), name);
+    }
+    return names;
   }
 
   /** For remote aliases, fetches the accounts a transaction reads. */
