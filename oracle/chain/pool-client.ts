@@ -1,4 +1,4 @@
-import { AccountUpdate, Mina, PrivateKey, PublicKey, Signature, TokenId, UInt32, UInt64, type Transaction } from 'o1js';
+import { AccountUpdate, Mina, PrivateKey, PublicKey, Signature, UInt32, UInt64, type Transaction } from 'o1js';
 import { PoolDac, Tally, tallyAddress, voteReceiptAddress } from '../../contracts/PoolDac.js';
 import { RewardPool, claimReceiptAddress, paidCounterAddress, shareOf } from '../../contracts/RewardPool.js';
 import {
@@ -103,10 +103,6 @@ export class PoolClient {
     const r = this.mirror.report(epoch);
     if (!r) throw new PoolActionError('UNKNOWN_EPOCH', `there is no report for epoch ${epoch}`, { epoch });
     return r;
-  }
-
-  hasAccount(address: PublicKey, tokenId: ReturnType<typeof TokenId.derive>): boolean {
-    return Mina.hasAccount(address, tokenId);
   }
 
   /** Vote counts of a proposal, read from its tally accounts. */
