@@ -4,7 +4,6 @@ import {
   DeployArgs,
   Field,
   MerkleMapWitness,
-  Permissions,
   Provable,
   PublicKey,
   State,
@@ -25,6 +24,7 @@ import {
   ProposalWitness,
   VoteChoice,
   derivedAddress,
+  poolContractPermissions,
   memberKey,
 } from './types.js';
 
@@ -102,20 +102,7 @@ export class PoolDac extends TokenContract {
   /** Deploys the pool with its initial members, constitution, parameters and oracle. */
   async deploy(args: DeployArgs & { init: PoolDacInit }): Promise<void> {
     await super.deploy(args);
-    this.account.permissions.set({
-      ...Permissions.default(),
-      editState: Permissions.proof(),
-      send: Permissions.proof(),
-      receive: Permissions.none(),
-      access: Permissions.proofOrSignature(),
-      setPermissions: Permissions.impossible(),
-      setVerificationKey: Permissions.VerificationKey.impossibleDuringCurrentVersion(),
-      setZkappUri: Permissions.impossible(),
-      setTokenSymbol: Permissions.impossible(),
-      incrementNonce: Permissions.proofOrSignature(),
-      setVotingFor: Permissions.impossible(),
-      setTiming: Permissions.impossible(),
-    });
+    this.account.permissions.set(poolContractPermissions());
     const init = args.init;
     this.constitutionHash.set(init.constitutionHash);
     this.membersRoot.set(init.membersRoot);

@@ -6,7 +6,6 @@ import {
   Field,
   MerkleMap,
   MerkleMapWitness,
-  Permissions,
   Provable,
   PublicKey,
   Signature,
@@ -32,6 +31,7 @@ import {
   SLOTS_PER_EPOCH,
   SignedBlockProposal,
   derivedAddress,
+  poolContractPermissions,
   memberKey,
   poolTagOf,
 } from './types.js';
@@ -108,20 +108,7 @@ export class RewardPool extends TokenContract {
   /** Deploys the pool treasury for `init.dac` and opens its paid counter. */
   async deploy(args: DeployArgs & { init: RewardPoolInit }): Promise<void> {
     await super.deploy(args);
-    this.account.permissions.set({
-      ...Permissions.default(),
-      editState: Permissions.proof(),
-      send: Permissions.proof(),
-      receive: Permissions.none(),
-      access: Permissions.proofOrSignature(),
-      setPermissions: Permissions.impossible(),
-      setVerificationKey: Permissions.VerificationKey.impossibleDuringCurrentVersion(),
-      setZkappUri: Permissions.impossible(),
-      setTokenSymbol: Permissions.impossible(),
-      incrementNonce: Permissions.proofOrSignature(),
-      setVotingFor: Permissions.impossible(),
-      setTiming: Permissions.impossible(),
-    });
+    this.account.permissions.set(poolContractPermissions());
     this.dac.set(args.init.dac);
     this.reportsRoot.set(args.init.reportsRoot);
     this.nextEpoch.set(UInt32.zero);
@@ -201,13 +188,8 @@ export class RewardPool extends TokenContract {
     now.assertGreaterThanOrEqual(record.claimsOpenAt, RewardPoolErrors.claimsNotOpen);
     this.network.globalSlotSinceGenesis.requireBetween(now, UInt32.MAXINT());
 
-    const key = memberKey(member);
-    const [eligibleRoot, eligibleKey] = eligibleWitness.computeRootAndKey(Field(1)) as [Field, Field];
-    eligibleKey.assertEquals(key, RewardPoolErrors.notEligible);
-    eligibleRoot.assertEquals(record.report.eligibleRoot, RewardPoolErrors.notEligible);
-    const [slashedRoot, slashedKey] = slashedWitness.computeRootAndKey(Field(0)) as [Field, Field];
-    slashedKey.assertEquals(key, RewardPoolErrors.slashedMember);
-    slashedRoot.assertEquals(record.slashedRoot, RewardPoolErrors.slashedMember);
+    requireInMap(eligibleWitness, member, Field(1), record.report.eligibleRoot, RewardPoolErrors.notEligible);
+    requireInMap(slashedWitness, member, Field(0), record.slashedRoot, RewardPoolErrors.slashedMember);
 
     const { share } = shareOf(record);
     share.assertGreaterThan(UInt64.zero, RewardPoolErrors.nothingToClaim);
@@ -251,13 +233,8 @@ export class RewardPool extends TokenContract {
     first.proposal.blockHash.equals(second.proposal.blockHash).assertFalse(RewardPoolErrors.sameBlock);
     slot.div(SLOTS_PER_EPOCH).equals(record.report.epoch).assertTrue(RewardPoolErrors.slotNotInEpoch);
 
-    const key = memberKey(member);
-    const [eligibleRoot, eligibleKey] = eligibleWitness.computeRootAndKey(Field(1)) as [Field, Field];
-    eligibleKey.assertEquals(key, RewardPoolErrors.memberNotEligible);
-    eligibleRoot.assertEquals(record.report.eligibleRoot, RewardPoolErrors.memberNotEligible);
-    const [slashedBefore, slashedKey] = slashedWitness.computeRootAndKey(Field(0)) as [Field, Field];
-    slashedKey.assertEquals(key, RewardPoolErrors.alreadySlashed);
-    slashedBefore.assertEquals(record.slashedRoot, RewardPoolErrors.alreadySlashed);
+    requireInMap(eligibleWitness, member, Field(1), record.report.eligibleRoot, RewardPoolErrors.memberNotEligible);
+    requireInMap(slashedWitness, member, Field(0), record.slashedRoot, RewardPoolErrors.alreadySlashed);
     const [slashedAfter] = slashedWitness.computeRootAndKey(Field(1)) as [Field, Field];
 
     const slashed = new ReportRecord({ ...record, slashedRoot: slashedAfter, slashedCount: record.slashedCount.add(1) });
@@ -289,6 +266,13 @@ export class RewardPool extends TokenContract {
     witness.calculateIndex().assertEquals(record.report.epoch.value, RewardPoolErrors.unknownReport);
     witness.calculateRoot(record.hash()).assertEquals(this.reportsRoot.getAndRequireEquals(), RewardPoolErrors.unknownReport);
   }
+}
+
+/** Proves `member`'s entry in a member map with root `root` is `value` (1: in it, 0: not). */
+function requireInMap(witness: MerkleMapWitness, member: PublicKey, value: Field, root: Field, error: string) {
+  const [computedRoot, key] = witness.computeRootAndKey(value) as [Field, Field];
+  key.assertEquals(memberKey(member), error);
+  computedRoot.assertEquals(root, error);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Bool, Field, MerkleMapWitness, MerkleWitness, Poseidon, PublicKey, Signature, Struct, UInt32, UInt64 } from 'o1js';
+import { Bool, Field, MerkleMapWitness, MerkleWitness, Permissions, Poseidon, PublicKey, Signature, Struct, UInt32, UInt64 } from 'o1js';
 
 /**
  * Structs shared by the pool's contracts and by the off-chain side (emitter, bridge,
@@ -197,4 +197,27 @@ export const AccountTag = {
  */
 export function derivedAddress(fields: Field[]): PublicKey {
   return PublicKey.fromGroup(Poseidon.hashToGroup(fields));
+}
+
+/**
+ * Permissions of both pool contracts, set at deployment: state and MINA move only by proof;
+ * anyone can pay in (coinbase); every update needs the contract's authorization (`access`),
+ * so its token accounts (receipts, tallies, counters) move only through its methods; the
+ * permissions and the verification key can never change in this protocol version.
+ */
+export function poolContractPermissions(): Permissions {
+  return {
+    ...Permissions.default(),
+    editState: Permissions.proof(),
+    send: Permissions.proof(),
+    receive: Permissions.none(),
+    access: Permissions.proofOrSignature(),
+    setPermissions: Permissions.impossible(),
+    setVerificationKey: Permissions.VerificationKey.impossibleDuringCurrentVersion(),
+    setZkappUri: Permissions.impossible(),
+    setTokenSymbol: Permissions.impossible(),
+    incrementNonce: Permissions.proofOrSignature(),
+    setVotingFor: Permissions.impossible(),
+    setTiming: Permissions.impossible(),
+  };
 }

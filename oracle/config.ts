@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
-import { InputError } from './errors.js';
+import { InputError, schemaError } from './errors.js';
 
 const relativePath = z
   .string()
@@ -33,11 +33,7 @@ export type DeployConfig = z.infer<typeof deployConfigSchema>;
 /** Validates a parsed `deploy.config.json`; the error names the field (`deployAliases.local.fee`). */
 export function parseDeployConfig(value: unknown, file = 'deploy.config.json'): DeployConfig {
   const parsed = deployConfigSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = issue.path.map(String).join('.');
-    throw new InputError(`${file}: field '${field || '(root)'}': ${issue.message}`, { file, field });
-  }
+  if (!parsed.success) throw schemaError(parsed.error.issues, file);
   return parsed.data;
 }
 

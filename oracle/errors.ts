@@ -43,3 +43,10 @@ export class FetchError extends PoolError {
     super('FETCH_FAILED', message, context, options);
   }
 }
+
+/** The first problem of a failed schema check, as an {@link InputError} naming the file and the field. */
+export function schemaError(issues: readonly { path: readonly PropertyKey[]; message: string }[], file: string, where = 'field'): InputError {
+  const issue = issues[0]!;
+  const field = issue.path.map(String).join('.');
+  return new InputError(`${file}: ${where} '${field || '(root)'}': ${issue.message}`, { file, field });
+}

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Field } from 'o1js';
 import { z } from 'zod';
-import { InputError } from './errors.js';
+import { InputError, schemaError } from './errors.js';
 
 const b62 = z.string().regex(/^B62[1-9A-HJ-NP-Za-km-z]{52}$/, 'expected a B62… public key');
 const relative = z.string().min(1).refine((p) => !p.startsWith('/'), 'must be a path relative to the project');
@@ -41,11 +41,7 @@ export type PoolMember = z.infer<typeof memberSchema>;
 /** Validates a parsed pool file; the error names the field (`members.2.publicKey`). */
 export function parsePoolFile(value: unknown, file: string): PoolFile {
   const parsed = poolFileSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = issue.path.map(String).join('.');
-    throw new InputError(`${file}: field '${field || '(root)'}': ${issue.message}`, { file, field });
-  }
+  if (!parsed.success) throw schemaError(parsed.error.issues, file);
   const names = parsed.data.members.map((m) => m.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup !== undefined) throw new InputError(`${file}: field 'members': the name '${dup}' is used twice`, { file, field: 'members' });

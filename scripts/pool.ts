@@ -6,7 +6,7 @@ import { shareOf } from '../contracts/RewardPool.js';
 import { stateHashToField } from '../oracle/chain/base58.js';
 import { KeySet, paramsFromJson, type PoolParamsJson } from '../oracle/chain/pool-mirror.js';
 import { PoolSession } from '../oracle/chain/pool-session.js';
-import { InputError, UsageError } from '../oracle/errors.js';
+import { InputError, UsageError, schemaError } from '../oracle/errors.js';
 import { constitutionHashOf, paramsSchema } from '../oracle/pool-file.js';
 import { intOption, parseCommandLine, runCli } from './cli.js';
 
@@ -86,10 +86,7 @@ async function readParams(file: string): Promise<PoolParamsJson> {
     throw new InputError(`${file}: cannot read the parameters (${(e as Error).message})`, { file });
   }
   const parsed = paramsSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new InputError(`${file}: field '${issue.path.join('.')}': ${issue.message}`, { file, field: issue.path.join('.') });
-  }
+  if (!parsed.success) throw schemaError(parsed.error.issues, file);
   return parsed.data;
 }
 

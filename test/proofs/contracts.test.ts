@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
-import { Field, Mina, PrivateKey, UInt32, UInt64, addCachedAccount, verify } from 'o1js';
+import { Cache, Field, Mina, PrivateKey, UInt32, UInt64, addCachedAccount, verify } from 'o1js';
 import { PoolDac } from '../../contracts/PoolDac.js';
 import { RewardPool } from '../../contracts/RewardPool.js';
 import { readDeployConfig } from '../../oracle/config.js';
@@ -77,11 +77,16 @@ describe('contracts, proved for real', () => {
   it('builds and signs the deploy transaction for devnet and mainnet without sending it', async () => {
     const config = await readDeployConfig(join(projectRoot(), 'deploy.config.json'));
     const signatures: string[] = [];
+    const vks: string[] = [];
     const poolKey = PrivateKey.random();
     for (const name of ['devnet', 'mainnet'] as const) {
       const alias = config.deployAliases[name]!;
       connectRemote(alias);
       expect(Mina.getNetworkId()).toBe(alias.networkId);
+      // Circuits hash account updates with a network-specific prefix: compile for this network, as deploy does.
+      await compileContracts(projectRoot(), (message) => process.stderr.write(`${name}: ${message}\n`));
+      const vk = (await PoolDac.compile({ cache: Cache.FileSystem(join(projectRoot(), 'cache')) })).verificationKey.hash.toString();
+      vks.push(vk);
       const deployer = PrivateKey.fromBase58('EKFKgDtU3rcuFTVSEpmpXSkukjmX4cKefYREi6Sdsk7E7wsT7KRw');
       addCachedAccount({ publicKey: deployer.toPublicKey(), balance: UInt64.from(1000n * MINA), nonce: UInt32.from(7) }, alias.url);
       const dacKey = PrivateKey.fromBase58('EKEEpMELfQkMbJDt2fB4cFXKwSf1x4t7YD4twREy5yuJ84HBZtF9');
@@ -104,10 +109,11 @@ describe('contracts, proved for real', () => {
       expect(updates).toContain(dac.address.toBase58());
       expect(updates).toContain(pool.address.toBase58());
       const dacUpdate = json.accountUpdates.find((u: { body: { publicKey: string } }) => u.body.publicKey === dac.address.toBase58());
-      expect(dacUpdate.body.update.verificationKey.hash).toBe((await PoolDac.compile()).verificationKey.hash.toString());
+      expect(dacUpdate.body.update.verificationKey.hash).toBe(vk);
       signatures.push(json.feePayer.authorization);
     }
-    // Signatures are network-specific: the same transaction signs differently for devnet and mainnet.
+    // Signatures and verification keys are network-specific.
     expect(signatures[0]).not.toBe(signatures[1]);
+    expect(vks[0]).not.toBe(vks[1]);
   }, 1_800_000);
 });
