@@ -184,11 +184,12 @@ async function contractsBench(dir: string, noProofs: boolean, json: boolean) {
     }
     const proofOf = new Map<string, number[]>();
     for (const p of proofs ?? []) proofOf.set(p.method, [...(proofOf.get(p.method) ?? []), p.proveMs]);
-    process.stdout.write('\nmethod                               rows   proof (median of runs; with nested calls where noted)\n');
+    process.stdout.write('\nmethod                               rows   build + prove the transaction (median of runs; nested calls noted)\n');
     for (const [method, r] of Object.entries(rows!)) {
       const times = proofOf.get(method);
       const nested = proofs?.find((p) => p.method === method)?.calls ?? [];
-      const t = times ? s(median(times)) + (nested.length ? ` (+ ${nested.join(', ')})` : '') : proofs ? 'proved inside the call above' : '-';
+      const parent = proofs?.find((p) => p.calls.includes(method))?.method;
+      const t = times ? s(median(times)) + (nested.length ? ` (+ ${nested.join(', ')})` : '') : parent ? `proved inside ${parent}` : '-';
       process.stdout.write(`${method.padEnd(36)} ${String(r).padStart(6)}   ${t}\n`);
     }
   }
