@@ -105,7 +105,7 @@ export class RewardPool extends TokenContract {
     deposited: DepositedEvent,
   };
 
-  /** Deploys the pool treasury for `init.dac` and opens its paid counter. */
+  /** Deploys the pool treasury for `init.dac`; `openCounter` follows in a second transaction. */
   async deploy(args: DeployArgs & { init: RewardPoolInit }): Promise<void> {
     await super.deploy(args);
     this.account.permissions.set(poolContractPermissions());
