@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { Field, Mina, PrivateKey, PublicKey, Signature, UInt32, UInt64 } from 'o1js';
 import { BlockProposal, EpochReport, ProposalKind, ProposalPayload, Ruling, SignedBlockProposal, poolTagOf, type ProposalKindName } from '../contracts/types.js';
 import { shareOf } from '../contracts/RewardPool.js';
+import { nanoToMina, requireMina } from '../oracle/amount.js';
 import { stateHashToField } from '../oracle/chain/base58.js';
 import { KeySet, paramsFromJson, type PoolParamsJson } from '../oracle/chain/pool-mirror.js';
 import { PoolSession } from '../oracle/chain/pool-session.js';
@@ -61,12 +62,8 @@ const KINDS: Record<string, ProposalKindName> = {
 /** Proposal kind number → its command-line name. */
 const KIND_ARG: Record<number, string> = Object.fromEntries(Object.entries(KINDS).map(([name, kind]) => [ProposalKind[kind], name]));
 
-const nano = (mina: string, field: string): bigint => {
-  const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(mina.trim());
-  if (!m) throw new UsageError(`${field}: expected an amount of MINA such as 12.5, got ${JSON.stringify(mina)}`, { field });
-  return BigInt(m[1]!) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
-};
-const mina = (n: bigint) => `${n / 1_000_000_000n}.${(n % 1_000_000_000n).toString().padStart(9, '0')}`.replace(/\.?0+$/, '');
+const nano = requireMina;
+const mina = nanoToMina;
 
 function arg(positionals: string[], i: number, what: string): string {
   const v = positionals[i];
@@ -141,7 +138,8 @@ async function main(): Promise<number> {
     return Promise.all(text.split(',').map(async (t) => (await keyOf(t.trim())).toBase58()));
   };
 
-  const names = await session.names();
+  // Names of the keys held here: read from the key files, only by the commands that show them.
+  const names = command === 'status' || command === 'members' ? await session.names() : new Map<string, string>();
   const label = (key: string) => (names.has(key) ? `${names.get(key)} (${key})` : key);
 
   switch (command) {

@@ -1,4 +1,4 @@
-import { AccountUpdate, Mina, PrivateKey, PublicKey, Signature, UInt32, UInt64, type Transaction } from 'o1js';
+import { AccountUpdate, Bool, Mina, PrivateKey, PublicKey, Signature, UInt32, UInt64, type Transaction } from 'o1js';
 import { PoolDac, Tally, tallyAddress, voteReceiptAddress } from '../../contracts/PoolDac.js';
 import { RewardPool, claimReceiptAddress, paidCounterAddress, shareOf } from '../../contracts/RewardPool.js';
 import {
@@ -278,7 +278,7 @@ export class PoolClient {
       carryIn,
       postedAt: UInt32.from(now),
       claimsOpenAt: UInt32.from(now + this.mirror.params.challengeWindow),
-      disputed: emptyReportRecord().disputed,
+      disputed: Bool(false),
       slashedRoot: new KeySet().root(),
       slashedCount: UInt32.zero,
     });
@@ -320,7 +320,7 @@ export class PoolClient {
     const r = this.requireReport(epoch);
     if (r.record.disputed.toBoolean()) throw new PoolActionError('ALREADY_DISPUTED', `epoch ${epoch} is already disputed`, { epoch });
     if (this.now() >= Number(r.record.claimsOpenAt.toBigint())) throw new PoolActionError('WINDOW_CLOSED', `the challenge window of epoch ${epoch} has ended`, { epoch });
-    const disputed = new ReportRecord({ ...r.record, disputed: emptyReportRecord().disputed.not() });
+    const disputed = new ReportRecord({ ...r.record, disputed: Bool(true) });
     return this.build(
       `dispute epoch ${epoch}`,
       sender,
@@ -362,7 +362,7 @@ export class PoolClient {
       throw new PoolActionError('BAD_RULING', 'the new eligible members do not match the ruling\'s root');
     }
     const report = new EpochReport({ ...r.record.report, eligibleRoot: replace ? payload.root : r.record.report.eligibleRoot, eligibleCount: replace ? payload.count : r.record.report.eligibleCount });
-    const record = new ReportRecord({ ...r.record, report, disputed: emptyReportRecord().disputed });
+    const record = new ReportRecord({ ...r.record, report, disputed: Bool(false) });
     return this.build(
       `apply ruling ${proposalId} to epoch ${epoch}`,
       sender,

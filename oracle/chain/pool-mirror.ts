@@ -2,6 +2,7 @@ import { Bool, Field, MerkleMap, MerkleTree, PublicKey, UInt32, UInt64 } from 'o
 import {
   EpochReport,
   PoolParams,
+  ProposalKind,
   ProposalPayload,
   ProposalRecord,
   ProposalStatus,
@@ -171,16 +172,16 @@ export class PoolMirror {
     this.setProposal({ ...p, record: p.record.withStatus(ProposalStatus.executed) });
     const kind = Number(p.record.kind.toBigint());
     const key = p.payload.key.toBase58();
-    if (kind === 0) this.members.add(key);
-    if (kind === 1) this.members.remove(key);
-    if (kind === 2) this.constitutionHash = p.payload.hash;
-    if (kind === 3) {
+    if (kind === ProposalKind.addMember) this.members.add(key);
+    if (kind === ProposalKind.removeMember) this.members.remove(key);
+    if (kind === ProposalKind.amendConstitution) this.constitutionHash = p.payload.hash;
+    if (kind === ProposalKind.setParameters) {
       if (!newParams || !paramsFromJson(newParams).hash().equals(p.payload.hash).toBoolean()) {
         throw new Error(`proposal ${id}: the new parameters do not match the proposal's hash`);
       }
       this.params = { ...newParams };
     }
-    if (kind === 4) this.oracle = key;
+    if (kind === ProposalKind.setOracle) this.oracle = key;
   }
 
   toJSON(): PoolMirrorJson {

@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { Cache, Mina, PrivateKey, PublicKey, TokenId, fetchAccount } from 'o1js';
 import { PoolDac } from '../../contracts/PoolDac.js';
 import { RewardPool } from '../../contracts/RewardPool.js';
+import { requireMina } from '../amount.js';
 import { readDeployConfig, type DeployAlias, type DeployConfig } from '../config.js';
 import { FetchError, InputError, PoolError, UsageError } from '../errors.js';
 import { readKey } from './keys.js';
@@ -19,10 +20,9 @@ export interface PoolStateFile {
   chain?: LocalChainFile;
 }
 
-/** Fee in MINA (decimal string) → nanomina. */
+/** The alias's fee (MINA, validated by the config schema) in nanomina. */
 export function feeToNano(fee: string): bigint {
-  const [whole, frac = ''] = fee.split('.');
-  return BigInt(whole!) * 1_000_000_000n + BigInt(frac.padEnd(9, '0'));
+  return requireMina(fee, 'fee');
 }
 
 export function statePath(root: string, alias: string): string {

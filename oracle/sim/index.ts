@@ -1,3 +1,4 @@
 export { DEFAULT_SIMULATION, SLOTS_PER_EPOCH, simulateEpoch, type SimProducer, type SimulationParams, type SimulationResult, type SimulationStats } from './epoch.js';
-export { minaToNano, parseLedger, readLedger, type LedgerAccount, type StakingLedger } from './ledger.js';
+export { minaToNano } from '../amount.js';
+export { parseLedger, readLedger, type LedgerAccount, type StakingLedger } from './ledger.js';
 export { Rng } from './random.js';

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { minaToNano } from '../amount.js';
 import { InputError } from '../errors.js';
 
 /** One account of a staking ledger. Balances are in nanomina. */
@@ -18,12 +19,6 @@ export interface StakingLedger {
   total: bigint;
 }
 
-/** A MINA amount as the explorer exports it ("372093", "0.000001") → nanomina. */
-export function minaToNano(text: string): bigint | undefined {
-  const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(text.trim());
-  if (!m) return undefined;
-  return BigInt(m[1]!) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
-}
 
 const accountSchema = z.object({
   pk: z.string().regex(/^B62[1-9A-HJ-NP-Za-km-z]{52}$/, 'expected a B62… public key'),
