@@ -98,7 +98,7 @@ export interface PoolMirrorJson {
   params: PoolParamsJson;
   oracle: string;
   members: string[];
-  proposals: { record: unknown; payload: unknown }[];
+  proposals: { record: unknown; payload: string[] }[];
   reports: { record: unknown; eligible: string[]; slashed: string[] }[];
 }
 
@@ -192,7 +192,8 @@ export class PoolMirror {
       params: this.params,
       oracle: this.oracle,
       members: [...this.members.keys],
-      proposals: this.proposals.map((p) => ({ record: ProposalRecord.toJSON(p.record), payload: ProposalPayload.toJSON(p.payload) })),
+      // Payloads as field elements: the empty key of a payload without one has no base58 form that reads back.
+      proposals: this.proposals.map((p) => ({ record: ProposalRecord.toJSON(p.record), payload: ProposalPayload.toFields(p.payload).map(String) })),
       reports: [...this.reports.values()].map((r) => ({ record: ReportRecord.toJSON(r.record), eligible: [...r.eligible.keys], slashed: [...r.slashed.keys] })),
     };
   }
@@ -207,7 +208,7 @@ export class PoolMirror {
       members: json.members,
     });
     for (const p of json.proposals) {
-      mirror.setProposal({ record: new ProposalRecord(ProposalRecord.fromJSON(p.record as never)), payload: new ProposalPayload(ProposalPayload.fromJSON(p.payload as never)) });
+      mirror.setProposal({ record: new ProposalRecord(ProposalRecord.fromJSON(p.record as never)), payload: new ProposalPayload(ProposalPayload.fromFields((p.payload as string[]).map((f) => Field(f)))) });
     }
     for (const r of json.reports) {
       const plain = ReportRecord.fromJSON(r.record as never);

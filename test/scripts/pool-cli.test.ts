@@ -68,6 +68,9 @@ describe('deploy and pool commands on the local alias', () => {
     expect(await ok(pool('execute', '0', '--as', 'carol'))).toMatch(/proposal #0 executed/);
     expect(await ok(pool('members'))).toContain(newcomer);
     await refused(pool('execute', '0', '--as', 'carol'), 1, /already executed/);
+    // A proposal without a key in its payload is saved and read back by the next command.
+    expect(await ok(pool('propose', 'amend-constitution', '--as', 'bob'))).toMatch(/proposal #1 \(amend-constitution\) created/);
+    expect(await ok(pool('status'))).toMatch(/#1 amend-constitution by bob — active/);
   }, 180_000);
 
   it('refuses a non-member in words', async () => {
