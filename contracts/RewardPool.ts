@@ -1,11 +1,9 @@
 import {
-  AccountUpdate,
   AccountUpdateForest,
   Bool,
   DeployArgs,
   Field,
-  MerkleMap,
-  MerkleMapWitness,
+  MerkleTree,
   Provable,
   PublicKey,
   Signature,
@@ -14,77 +12,85 @@ import {
   TokenContract,
   UInt32,
   UInt64,
+  VerificationKey,
   method,
   state,
 } from 'o1js';
+import { Bitmap } from './Bitmap.js';
 import { PoolDac } from './PoolDac.js';
 import {
   AccountTag,
   EpochReport,
+  INCLUSION_SLACK,
+  MemberMap,
   PoolParams,
+  ProposalKind,
   ProposalPayload,
   ProposalRecord,
-  ProposalWitness,
+  REPORT_TREE_HEIGHT,
   ReportRecord,
   ReportWitness,
   Ruling,
   SLOTS_PER_EPOCH,
   SignedBlockProposal,
-  derivedAddress,
+  UpgradeTarget,
+  appliedReceiptAddress,
+  claimReceiptAddress,
+  claimsAddress,
+  memberEntryIn,
+  paidCounterAddress,
   poolContractPermissions,
-  memberKey,
   poolTagOf,
 } from './types.js';
 
 export const RewardPoolErrors = {
   badSignature: 'Report is not signed by the pool oracle',
+  epochNotEnded: 'Epoch has not ended on chain',
   epochNotIncreasing: 'Epoch must be greater than the last reported epoch',
   epochSlotTaken: 'Epoch already has a report',
   unknownReport: 'Report does not match the reports tree',
   previousUnknown: 'Previous report does not match the reports tree',
   previousDisputed: 'The previous epoch is disputed: a ruling must come first',
   previousOpen: 'The previous epoch is still in its challenge window',
-  notCovered: 'Reward is not covered by the pool balance',
   disputed: 'Epoch is disputed: claims wait for a ruling',
-  claimsNotOpen: 'Claims open after the challenge window',
+  notMember: 'Sender was not a member when the report was posted',
+  registryMismatch: 'Member map does not match the report\'s registry',
   notEligible: 'Sender is not eligible in this epoch',
-  slashedMember: 'Share forfeited: the member equivocated in this epoch',
-  alreadyClaimed: 'Share already claimed for this epoch',
+  notOpen: 'Claims are not open for this report',
   nothingToClaim: 'Nothing to claim: the share is zero',
   alreadyDisputed: 'Epoch is already disputed',
-  windowClosed: 'Challenge window has ended',
-  tooLateToSlash: 'Claims for this epoch are open: too late to slash',
   badProposalSignature: 'Proposal signature does not verify for that member',
   differentSlots: 'The two proposals are for different slots',
   sameBlock: 'The two proposals are for the same block',
   slotNotInEpoch: 'The slot is not in this epoch',
-  memberNotEligible: 'Member is not eligible in this epoch',
-  alreadySlashed: 'Member is already slashed for this epoch',
+  memberNotEligible: 'Member is not eligible in this epoch (or already slashed)',
   notDisputed: 'Epoch is not disputed',
+  notRuling: 'Proposal is not an arbitration ruling',
   rulingEpoch: 'Ruling is for another epoch',
-  badDecision: 'Ruling decision must be 0 (uphold) or 1 (replace)',
-  countBelowSlashed: 'Replacement eligible count is below the slashed count',
-  noTransfers: 'Claim receipts cannot be transferred',
+  rulingDispute: 'Ruling answers another dispute of this epoch',
+  notSpend: 'Proposal is not a treasury spend',
+  notUpgrade: 'Proposal is not an upgrade of RewardPool',
+  vkMismatch: 'Verification key does not match the proposal',
+  noTransfers: 'Reward pool receipts and counters cannot be transferred',
 } as const;
 
-/** Slots a report transaction may wait before inclusion; `postedAt` is its build slot. */
-export const POST_SLACK_SLOTS = 20;
-const EMPTY_MAP_ROOT = new MerkleMap().getRoot();
+const EMPTY_REPORTS_ROOT = new MerkleTree(REPORT_TREE_HEIGHT).getRoot();
 
 /** Initial state of the reward pool. */
 export interface RewardPoolInit {
   dac: PublicKey;
-  reportsRoot: Field;
 }
 
 /**
- * The pool's treasury and coinbase receiver: epoch reports from the oracle, even shares
- * claimed once per member, and arbitration (disputes, equivocation slashing, rulings).
+ * The pool's treasury: epoch reports from the oracle, even shares claimed once per
+ * member, the operator's fee, arbitration (disputes, equivocation slashing, rulings) and
+ * treasury spending by vote. Coinbase rewards reach it through the vault (`PoolVault`).
  *
- * Claims are concurrent: a claim changes no state of this account. It creates the
- * member's receipt for the epoch (a new account: the nullifier), adds the share to the
- * paid counter (an account whose balance only grows), and sends the share from the
- * balance. Any number of members can claim against the same state.
+ * Claims read no state of this account: once a report is final, `openClaims` creates its
+ * claims account at an address derived from the final record; a claim creates the member's
+ * receipt (one claim per member), adds its share to that account (whose balance may never
+ * pass the report's total) and to the paid counter, and sends the share. So any number of
+ * claims built against the same state all apply, whatever else lands in the same block.
  */
 export class RewardPool extends TokenContract {
   /** The PoolDac this pool belongs to. */
@@ -98,55 +104,63 @@ export class RewardPool extends TokenContract {
 
   readonly events = {
     reportPosted: ReportPostedEvent,
-    disputed: DisputedEvent,
+    eligible: EligibleEvent,
+    claimsOpened: ClaimsOpenedEvent,
     claimed: ClaimedEvent,
+    disputed: DisputedEvent,
     slashed: SlashedEvent,
     ruled: RuledEvent,
     deposited: DepositedEvent,
+    spent: SpentEvent,
+    upgraded: UpgradedEvent,
   };
 
-  /** Deploys the pool treasury for `init.dac`; `openCounter` follows in a second transaction. */
+  /**
+   * Deploys the treasury for `init.dac`. The paid counter is opened by `openCounter` in
+   * the same transaction (see `deployPool`). The account may already exist.
+   */
   async deploy(args: DeployArgs & { init: RewardPoolInit }): Promise<void> {
     await super.deploy(args);
+    this.account.isNew.requireNothing();
     this.account.permissions.set(poolContractPermissions());
     this.dac.set(args.init.dac);
-    this.reportsRoot.set(args.init.reportsRoot);
+    this.reportsRoot.set(EMPTY_REPORTS_ROOT);
     this.nextEpoch.set(UInt32.zero);
     this.totalReported.set(UInt64.zero);
   }
 
-  /** Creates the paid counter (balance = paid + 1). Called once, right after deployment. */
+  /** Creates the paid counter (balance = 1 + paid); part of the deploy transaction. */
   @method async openCounter() {
-    const counter = this.internal.mint({ address: paidCounterAddress(this.address), amount: 1 });
+    const counter = this.internal.mint({ address: paidCounterAddress(this.address), amount: UInt64.one });
     counter.account.isNew.requireEquals(Bool(true));
   }
 
-  /**
-   * Anyone adds MINA to the pool (coinbase rewards arrive without a transaction; other
-   * payments come through here, as the account only accepts updates it authorizes).
-   */
-  @method async deposit(amount: UInt64) {
-    const from = this.sender.getAndRequireSignature();
-    const payer = AccountUpdate.createSigned(from);
-    payer.balance.subInPlace(amount);
-    this.balance.addInPlace(amount);
-    this.emitEvent('deposited', new DepositedEvent({ from, amount }));
-  }
-
-  /** No token movement is ever approved: receipts only come from claims. */
+  /** No token movement is ever approved: receipts and counters only come from pool methods. */
   async approveBase(_forest: AccountUpdateForest): Promise<void> {
     throw Error(RewardPoolErrors.noTransfers);
   }
 
   /**
-   * Posts the oracle's signed report for an epoch. Epochs strictly increase; the previous
-   * epoch must be past its challenge window and not disputed; the balance must cover every
-   * unpaid reward plus this one. `paid` is the paid counter's value.
+   * Adds `amount` to the pool; whoever calls it pays it in the same transaction (a
+   * member's signed payment, or the vault's sweep of coinbase rewards).
+   */
+  @method async deposit(amount: UInt64) {
+    this.balance.addInPlace(amount);
+    this.emitEvent('deposited', new DepositedEvent({ amount }));
+  }
+
+  /**
+   * Posts the oracle's signed report of an epoch that has ended on chain. Epochs strictly
+   * increase; the previous report must be final (past its challenge window, not disputed);
+   * the balance must cover every unpaid reward plus this one. `paid` is the paid counter's
+   * value; `now` is within the slack before the inclusion slot.
    */
   @method async postEpochReport(report: EpochReport, signature: Signature, oracle: PublicKey, params: PoolParams, witness: ReportWitness, previous: ReportRecord, previousWitness: ReportWitness, paid: UInt64, now: UInt32) {
+    this.currentSlot.requireBetween(now, now.add(INCLUSION_SLACK));
     const dacAddress = this.dac.getAndRequireEquals();
-    await new PoolDac(dacAddress).assertReportAuthority(oracle, params);
+    const registryRoot = await new PoolDac(dacAddress).reportAuthority(oracle, params);
     signature.verify(oracle, report.message(poolTagOf(dacAddress))).assertTrue(RewardPoolErrors.badSignature);
+    report.epoch.add(1).mul(SLOTS_PER_EPOCH).assertLessThanOrEqual(now, RewardPoolErrors.epochNotEnded);
 
     const next = this.nextEpoch.getAndRequireEquals();
     report.epoch.assertGreaterThanOrEqual(next, RewardPoolErrors.epochNotIncreasing);
@@ -156,74 +170,102 @@ export class RewardPool extends TokenContract {
 
     // The previous report (if any) is final: its carry is settled.
     const hasPrevious = next.greaterThan(UInt32.zero);
-    const previousIndex = Provable.if(hasPrevious, next.sub(Provable.if(hasPrevious, UInt32.from(1), UInt32.zero)), UInt32.zero);
-    const previousKnown = previousWitness.calculateIndex().equals(previousIndex.value).and(previousWitness.calculateRoot(previous.hash()).equals(root));
+    const previousIndex = next.value.sub(hasPrevious.toField());
+    const previousKnown = previousWitness.calculateIndex().equals(previousIndex).and(previousWitness.calculateRoot(previous.hash()).equals(root));
     previousKnown.or(hasPrevious.not()).assertTrue(RewardPoolErrors.previousUnknown);
     previous.disputed.not().or(hasPrevious.not()).assertTrue(RewardPoolErrors.previousDisputed);
     now.greaterThanOrEqual(previous.claimsOpenAt).or(hasPrevious.not()).assertTrue(RewardPoolErrors.previousOpen);
-    const carry = shareOf(previous).carry;
-    const carryIn = Provable.if(hasPrevious, carry, UInt64.zero);
+    const carryIn = Provable.if(hasPrevious, previous.share().carry, UInt64.zero);
 
     // Coverage: balance ≥ (reported − paid) + reward.
-    const counter = this.internal.mint({ address: paidCounterAddress(this.address), amount: 0 });
+    const counter = this.internal.mint({ address: paidCounterAddress(this.address), amount: UInt64.zero });
     counter.account.balance.requireEquals(paid.add(1));
     const reported = this.totalReported.getAndRequireEquals();
-    const required = reported.sub(paid).add(report.reward);
-    this.account.balance.requireBetween(required, UInt64.MAXINT());
+    this.account.balance.requireBetween(reported.sub(paid).add(report.reward), UInt64.MAXINT());
 
-    const claimsOpenAt = now.add(params.challengeWindow);
-    this.network.globalSlotSinceGenesis.requireBetween(now, now.add(POST_SLACK_SLOTS));
-    const record = new ReportRecord({ report, carryIn, postedAt: now, claimsOpenAt, disputed: Bool(false), slashedRoot: EMPTY_MAP_ROOT, slashedCount: UInt32.zero });
+    const fee = report.reward.mul(params.operatorFeePercent.toUInt64()).div(100);
+    const record = new ReportRecord({
+      report,
+      registryRoot,
+      carryIn,
+      fee,
+      operator: params.operator,
+      postedAt: now,
+      claimsOpenAt: now.add(INCLUSION_SLACK).add(params.challengeWindow),
+      disputed: Bool(false),
+      disputes: UInt32.zero,
+      slashed: Bitmap.empty(),
+      eligible: report.eligible,
+      sharers: report.eligible.count(),
+    });
     this.reportsRoot.set(witness.calculateRoot(record.hash()));
     this.nextEpoch.set(report.epoch.add(1));
     this.totalReported.set(reported.add(report.reward));
-    this.emitEvent('reportPosted', new ReportPostedEvent({ epoch: report.epoch, reward: report.reward, carryIn, eligibleCount: report.eligibleCount, claimsOpenAt, eventLogHash: report.eventLogHash }));
+    this.emitEvent('reportPosted', ReportPostedEvent.of(record));
+    this.emitEvent('eligible', new EligibleEvent({ epoch: report.epoch, eligible: report.eligible }));
   }
 
-  /** An eligible member claims its even share of an epoch, once, after the challenge window. */
-  @method async claim(record: ReportRecord, witness: ReportWitness, eligibleWitness: MerkleMapWitness, slashedWitness: MerkleMapWitness, now: UInt32) {
-    const member = this.sender.getAndRequireSignature();
+  /**
+   * Anyone opens the claims of a final report (past its challenge window, not disputed),
+   * once: creates its claims account and pays the operator's fee.
+   */
+  @method async openClaims(record: ReportRecord, witness: ReportWitness) {
     this.requireReport(record, witness);
     record.disputed.assertFalse(RewardPoolErrors.disputed);
-    now.assertGreaterThanOrEqual(record.claimsOpenAt, RewardPoolErrors.claimsNotOpen);
-    this.network.globalSlotSinceGenesis.requireBetween(now, UInt32.MAXINT());
+    this.currentSlot.requireBetween(record.claimsOpenAt, UInt32.MAXINT());
+    const hash = record.hash();
+    const claims = this.internal.mint({ address: claimsAddress(hash), amount: UInt64.one });
+    claims.account.isNew.requireEquals(Bool(true));
+    this.internal.mint({ address: paidCounterAddress(this.address), amount: record.fee });
+    this.send({ to: record.operator, amount: record.fee });
+    this.emitEvent('claimsOpened', new ClaimsOpenedEvent({ epoch: record.report.epoch, recordHash: hash, fee: record.fee }));
+  }
 
-    requireInMap(eligibleWitness, member, Field(1), record.report.eligibleRoot, RewardPoolErrors.notEligible);
-    requireInMap(slashedWitness, member, Field(0), record.slashedRoot, RewardPoolErrors.slashedMember);
-
-    const { share } = shareOf(record);
+  /**
+   * An eligible member claims its even share of a final report, once. Reads no state:
+   * the record is final if its claims account exists, and that account's balance never
+   * passes the report's total.
+   */
+  @method async claim(record: ReportRecord, registry: MemberMap) {
+    const member = this.sender.getAndRequireSignature();
+    registry.root.assertEquals(record.registryRoot, RewardPoolErrors.registryMismatch);
+    const { index } = memberEntryIn(registry, member, RewardPoolErrors.notEligible);
+    record.eligible.has(index).assertTrue(RewardPoolErrors.notEligible);
+    const { share } = record.share();
     share.assertGreaterThan(UInt64.zero, RewardPoolErrors.nothingToClaim);
-    const receipt = this.internal.mint({ address: claimReceiptAddress(record.report.epoch, member), amount: 1 });
+
+    const hash = record.hash();
+    const receipt = this.internal.mint({ address: claimReceiptAddress(hash, member), amount: UInt64.one });
     receipt.account.isNew.requireEquals(Bool(true));
+    const claims = this.internal.mint({ address: claimsAddress(hash), amount: share });
+    claims.account.isNew.requireEquals(Bool(false));
+    claims.account.balance.requireBetween(UInt64.one, UInt64.one.add(record.total()).sub(share));
     this.internal.mint({ address: paidCounterAddress(this.address), amount: share });
     this.send({ to: member, amount: share });
     this.emitEvent('claimed', new ClaimedEvent({ epoch: record.report.epoch, member, amount: share }));
   }
 
-  /** A member disputes a report during its challenge window; claims wait for a ruling. */
-  @method async dispute(record: ReportRecord, witness: ReportWitness, memberWitness: MerkleMapWitness, now: UInt32) {
+  /** A member (at the report's time) disputes it during its challenge window; claims wait for a ruling. */
+  @method async dispute(record: ReportRecord, witness: ReportWitness, registry: MemberMap) {
     const member = this.sender.getAndRequireSignature();
-    await new PoolDac(this.dac.getAndRequireEquals()).assertMember(member, memberWitness);
     this.requireReport(record, witness);
+    registry.root.assertEquals(record.registryRoot, RewardPoolErrors.registryMismatch);
+    memberEntryIn(registry, member, RewardPoolErrors.notMember).active.assertTrue(RewardPoolErrors.notMember);
     record.disputed.assertFalse(RewardPoolErrors.alreadyDisputed);
-    const lastSlot = record.claimsOpenAt.sub(1);
-    now.assertLessThanOrEqual(lastSlot, RewardPoolErrors.windowClosed);
-    this.network.globalSlotSinceGenesis.requireBetween(now, lastSlot);
-    const disputed = new ReportRecord({ ...record, disputed: Bool(true) });
-    this.reportsRoot.set(witness.calculateRoot(disputed.hash()));
-    this.emitEvent('disputed', new DisputedEvent({ epoch: record.report.epoch, member }));
+    this.currentSlot.requireBetween(UInt32.zero, record.claimsOpenAt.sub(1));
+    const disputes = record.disputes.add(1);
+    this.reportsRoot.set(witness.calculateRoot(new ReportRecord({ ...record, disputed: Bool(true), disputes }).hash()));
+    this.emitEvent('disputed', new DisputedEvent({ epoch: record.report.epoch, member, dispute: disputes }));
   }
 
   /**
-   * Anyone reports a member that signed two different blocks for one slot of the epoch;
-   * its share is forfeited to the others, before claims open (or while disputed).
+   * Anyone proves that an eligible member signed two different blocks for one slot of the
+   * epoch: its share is forfeited to the others, before claims open (or while disputed).
    */
-  @method async slash(record: ReportRecord, witness: ReportWitness, member: PublicKey, first: SignedBlockProposal, second: SignedBlockProposal, eligibleWitness: MerkleMapWitness, slashedWitness: MerkleMapWitness, now: UInt32) {
+  @method async slash(record: ReportRecord, witness: ReportWitness, member: PublicKey, first: SignedBlockProposal, second: SignedBlockProposal, registry: MemberMap) {
     this.requireReport(record, witness);
-    const open = now.lessThan(record.claimsOpenAt);
-    open.or(record.disputed).assertTrue(RewardPoolErrors.tooLateToSlash);
     const lastSlot = Provable.if(record.disputed, UInt32.MAXINT(), record.claimsOpenAt.sub(1));
-    this.network.globalSlotSinceGenesis.requireBetween(now, lastSlot);
+    this.currentSlot.requireBetween(UInt32.zero, lastSlot);
 
     const tag = poolTagOf(this.dac.getAndRequireEquals());
     first.verify(member, tag).assertTrue(RewardPoolErrors.badProposalSignature);
@@ -233,33 +275,65 @@ export class RewardPool extends TokenContract {
     first.proposal.blockHash.equals(second.proposal.blockHash).assertFalse(RewardPoolErrors.sameBlock);
     slot.div(SLOTS_PER_EPOCH).equals(record.report.epoch).assertTrue(RewardPoolErrors.slotNotInEpoch);
 
-    requireInMap(eligibleWitness, member, Field(1), record.report.eligibleRoot, RewardPoolErrors.memberNotEligible);
-    requireInMap(slashedWitness, member, Field(0), record.slashedRoot, RewardPoolErrors.alreadySlashed);
-    const [slashedAfter] = slashedWitness.computeRootAndKey(Field(1)) as [Field, Field];
-
-    const slashed = new ReportRecord({ ...record, slashedRoot: slashedAfter, slashedCount: record.slashedCount.add(1) });
-    this.reportsRoot.set(witness.calculateRoot(slashed.hash()));
-    this.emitEvent('slashed', new SlashedEvent({ epoch: record.report.epoch, member, slot }));
+    registry.root.assertEquals(record.registryRoot, RewardPoolErrors.registryMismatch);
+    const { index } = memberEntryIn(registry, member, RewardPoolErrors.memberNotEligible);
+    const eligible = record.eligible.flip(index, Bool(true), RewardPoolErrors.memberNotEligible);
+    const slashed = record.slashed.flip(index, Bool(false), RewardPoolErrors.memberNotEligible);
+    const after = new ReportRecord({ ...record, eligible, slashed, sharers: record.sharers.sub(1) });
+    this.reportsRoot.set(witness.calculateRoot(after.hash()));
+    this.emitEvent('slashed', new SlashedEvent({ epoch: record.report.epoch, member, index, slot }));
   }
 
-  /** Applies an executed arbitration ruling to a disputed epoch: uphold it, or replace its eligible members. */
-  @method async applyRuling(record: ReportRecord, witness: ReportWitness, ruling: ProposalRecord, rulingWitness: ProposalWitness, payload: ProposalPayload) {
+  /**
+   * Applies an executed ruling to the dispute it answers, once: uphold the report, or
+   * replace its eligible members (members slashed in the epoch stay out).
+   */
+  @method async applyRuling(record: ReportRecord, witness: ReportWitness, ruling: ProposalRecord, payload: ProposalPayload) {
     this.requireReport(record, witness);
     record.disputed.assertTrue(RewardPoolErrors.notDisputed);
-    payload.epoch.equals(record.report.epoch).assertTrue(RewardPoolErrors.rulingEpoch);
-    payload.decision.lessThanOrEqual(UInt32.from(Ruling.replace)).assertTrue(RewardPoolErrors.badDecision);
-    await new PoolDac(this.dac.getAndRequireEquals()).assertRulingExecuted(ruling, rulingWitness, payload);
+    ruling.kind.equals(UInt32.from(ProposalKind.arbitrationRuling)).assertTrue(RewardPoolErrors.notRuling);
+    payload.ruling.epoch.equals(record.report.epoch).assertTrue(RewardPoolErrors.rulingEpoch);
+    payload.ruling.dispute.equals(record.disputes).assertTrue(RewardPoolErrors.rulingDispute);
+    await new PoolDac(this.dac.getAndRequireEquals()).assertExecuted(ruling, payload.digest());
 
-    const replace = payload.decision.equals(UInt32.from(Ruling.replace));
-    payload.count.greaterThanOrEqual(record.slashedCount).or(replace.not()).assertTrue(RewardPoolErrors.countBelowSlashed);
-    const report = new EpochReport({
-      ...record.report,
-      eligibleRoot: Provable.if(replace, payload.root, record.report.eligibleRoot),
-      eligibleCount: Provable.if(replace, payload.count, record.report.eligibleCount),
-    });
-    const ruled = new ReportRecord({ ...record, report, disputed: Bool(false) });
+    const replace = payload.ruling.decision.equals(UInt32.from(Ruling.replace));
+    const replaced = payload.ruling.eligible.without(record.slashed);
+    const eligible = new Bitmap({ chunks: record.eligible.chunks.map((c, k) => Provable.if(replace, replaced.chunks[k]!, c)) });
+    const sharers = Provable.if(replace, replaced.count(), record.sharers);
+    const ruled = new ReportRecord({ ...record, disputed: Bool(false), eligible, sharers });
     this.reportsRoot.set(witness.calculateRoot(ruled.hash()));
-    this.emitEvent('ruled', new RuledEvent({ epoch: record.report.epoch, decision: payload.decision, proposalId: ruling.id }));
+    this.emitEvent('ruled', new RuledEvent({ epoch: record.report.epoch, decision: payload.ruling.decision, proposal: ruling.id(), sharers }));
+  }
+
+  /**
+   * Pays a passed treasury spend, once, from the balance that is not owed to members:
+   * after it, the balance still covers every reported and unpaid reward.
+   */
+  @method async spend(record: ProposalRecord, payload: ProposalPayload, paid: UInt64) {
+    record.kind.equals(UInt32.from(ProposalKind.treasurySpend)).assertTrue(RewardPoolErrors.notSpend);
+    await new PoolDac(this.dac.getAndRequireEquals()).assertExecuted(record, payload.digest());
+    const id = record.id();
+    const receipt = this.internal.mint({ address: appliedReceiptAddress(AccountTag.spendReceipt, id), amount: UInt64.one });
+    receipt.account.isNew.requireEquals(Bool(true));
+    const counter = this.internal.mint({ address: paidCounterAddress(this.address), amount: UInt64.zero });
+    counter.account.balance.requireEquals(paid.add(1));
+    const owed = this.totalReported.getAndRequireEquals().sub(paid);
+    this.account.balance.requireBetween(owed.add(payload.amount), UInt64.MAXINT());
+    this.send({ to: payload.key, amount: payload.amount });
+    this.emitEvent('spent', new SpentEvent({ id, to: payload.key, amount: payload.amount }));
+  }
+
+  /** Applies a passed upgrade of this contract, once: sets the verification key voted for. */
+  @method async upgrade(record: ProposalRecord, payload: ProposalPayload, vk: VerificationKey) {
+    record.kind.equals(UInt32.from(ProposalKind.upgrade)).assertTrue(RewardPoolErrors.notUpgrade);
+    payload.target.equals(UInt32.from(UpgradeTarget.RewardPool)).assertTrue(RewardPoolErrors.notUpgrade);
+    vk.hash.assertEquals(payload.hash, RewardPoolErrors.vkMismatch);
+    await new PoolDac(this.dac.getAndRequireEquals()).assertExecuted(record, payload.digest());
+    const id = record.id();
+    const receipt = this.internal.mint({ address: appliedReceiptAddress(AccountTag.upgradeReceipt, id), amount: UInt64.one });
+    receipt.account.isNew.requireEquals(Bool(true));
+    this.account.verificationKey.set(vk);
+    this.emitEvent('upgraded', new UpgradedEvent({ id, vkHash: vk.hash }));
   }
 
   private requireReport(record: ReportRecord, witness: ReportWitness) {
@@ -268,40 +342,42 @@ export class RewardPool extends TokenContract {
   }
 }
 
-/** Proves `member`'s entry in a member map with root `root` is `value` (1: in it, 0: not). */
-function requireInMap(witness: MerkleMapWitness, member: PublicKey, value: Field, root: Field, error: string) {
-  const [computedRoot, key] = witness.computeRootAndKey(value) as [Field, Field];
-  key.assertEquals(memberKey(member), error);
-  computedRoot.assertEquals(root, error);
+/** A posted report's record, less what the `eligible` event carries and what starts empty. */
+export class ReportPostedEvent extends Struct({
+  epoch: UInt32,
+  reward: UInt64,
+  carryIn: UInt64,
+  fee: UInt64,
+  operator: PublicKey,
+  registryRoot: Field,
+  metricsRoot: Field,
+  eventLogHash: Field,
+  postedAt: UInt32,
+  claimsOpenAt: UInt32,
+  sharers: UInt32,
+}) {
+  static of(r: ReportRecord): ReportPostedEvent {
+    return new ReportPostedEvent({
+      epoch: r.report.epoch,
+      reward: r.report.reward,
+      carryIn: r.carryIn,
+      fee: r.fee,
+      operator: r.operator,
+      registryRoot: r.registryRoot,
+      metricsRoot: r.report.metricsRoot,
+      eventLogHash: r.report.eventLogHash,
+      postedAt: r.postedAt,
+      claimsOpenAt: r.claimsOpenAt,
+      sharers: r.sharers,
+    });
+  }
 }
-
-/**
- * Each sharer's share of a report and the dust carried to the next one:
- * `(reward + carryIn) = share · sharers + carry`; with no sharers, everything carries.
- */
-export function shareOf(record: ReportRecord): { share: UInt64; carry: UInt64 } {
-  const sharers = record.sharers().toUInt64();
-  const none = sharers.equals(UInt64.zero);
-  const { quotient, rest } = record.total().divMod(Provable.if(none, UInt64.one, sharers));
-  return {
-    share: Provable.if(none, UInt64.zero, quotient),
-    carry: Provable.if(none, record.total(), rest),
-  };
-}
-
-/** Address of `member`'s claim receipt for `epoch`: it exists once the share is claimed. */
-export function claimReceiptAddress(epoch: UInt32, member: PublicKey): PublicKey {
-  return derivedAddress([AccountTag.claimReceipt, epoch.value, ...member.toFields()]);
-}
-
-/** Address of the paid counter of the reward pool at `pool` (balance = nanomina paid + 1). */
-export function paidCounterAddress(pool: PublicKey): PublicKey {
-  return derivedAddress([AccountTag.paidCounter, ...pool.toFields()]);
-}
-
-export class ReportPostedEvent extends Struct({ epoch: UInt32, reward: UInt64, carryIn: UInt64, eligibleCount: UInt32, claimsOpenAt: UInt32, eventLogHash: Field }) {}
-export class DisputedEvent extends Struct({ epoch: UInt32, member: PublicKey }) {}
+export class EligibleEvent extends Struct({ epoch: UInt32, eligible: Bitmap }) {}
+export class ClaimsOpenedEvent extends Struct({ epoch: UInt32, recordHash: Field, fee: UInt64 }) {}
 export class ClaimedEvent extends Struct({ epoch: UInt32, member: PublicKey, amount: UInt64 }) {}
-export class SlashedEvent extends Struct({ epoch: UInt32, member: PublicKey, slot: UInt32 }) {}
-export class DepositedEvent extends Struct({ from: PublicKey, amount: UInt64 }) {}
-export class RuledEvent extends Struct({ epoch: UInt32, decision: UInt32, proposalId: UInt32 }) {}
+export class DisputedEvent extends Struct({ epoch: UInt32, member: PublicKey, dispute: UInt32 }) {}
+export class SlashedEvent extends Struct({ epoch: UInt32, member: PublicKey, index: UInt32, slot: UInt32 }) {}
+export class RuledEvent extends Struct({ epoch: UInt32, decision: UInt32, proposal: Field, sharers: UInt32 }) {}
+export class DepositedEvent extends Struct({ amount: UInt64 }) {}
+export class SpentEvent extends Struct({ id: Field, to: PublicKey, amount: UInt64 }) {}
+export class UpgradedEvent extends Struct({ id: Field, vkHash: Field }) {}

@@ -1,3 +1,5 @@
 export * from './types.js';
-export { PoolDac, PoolDacErrors, Tally, tallyAddress, voteReceiptAddress, type PoolDacInit } from './PoolDac.js';
-export { RewardPool, RewardPoolErrors, POST_SLACK_SLOTS, claimReceiptAddress, paidCounterAddress, shareOf, type RewardPoolInit } from './RewardPool.js';
+export { Bitmap, BITMAP_BITS } from './Bitmap.js';
+export { PoolDac, PoolDacErrors, MAX_INITIAL_MEMBERS, type PoolDacInit } from './PoolDac.js';
+export { RewardPool, RewardPoolErrors, type RewardPoolInit } from './RewardPool.js';
+export { PoolVault, PoolVaultErrors } from './PoolVault.js';

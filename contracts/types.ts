@@ -1,19 +1,52 @@
-import { Bool, Field, MerkleMapWitness, MerkleWitness, Permissions, Poseidon, PublicKey, Signature, Struct, UInt32, UInt64 } from 'o1js';
+import { Bool, Field, IndexedMerkleMap, MerkleWitness, Permissions, Poseidon, Provable, PublicKey, Signature, Struct, UInt32, UInt64 } from 'o1js';
+import { Bitmap } from './Bitmap.js';
 
 /**
- * Structs shared by the pool's contracts and by the off-chain side (emitter, bridge,
- * commands). Everything a contract commits to as a hash is defined here, with its hash.
+ * Structs, constants and rules shared by the pool's contracts and the off-chain side.
+ * Everything a contract commits to as a hash is defined here, with its hash.
  */
 
-/** Height of the proposal and report trees: up to 65 536 proposals, epochs 0..65 535. */
-export const TREE_HEIGHT = 16;
-export class ProposalWitness extends MerkleWitness(TREE_HEIGHT) {}
-export class ReportWitness extends MerkleWitness(TREE_HEIGHT) {}
-export { MerkleMapWitness };
+/** Slots per epoch on mainnet; an epoch is `globalSlotSinceGenesis div 7140`. */
+export const SLOTS_PER_EPOCH = 7140;
 
-/** Key of a public key in a member map (members, eligible members, slashed members). */
+/**
+ * How far a caller's `now` may lag the slot that includes its transaction: a method that
+ * stores a slot takes `now` and requires `now ≤ inclusion slot ≤ now + INCLUSION_SLACK`.
+ * Windows that start at such a slot add the slack, so they are never shorter than their
+ * parameter (a caller can lengthen one by at most the slack, never shorten it).
+ */
+export const INCLUSION_SLACK = 10;
+
+/** Height of the member map: 2^9 leaves, one reserved, so 511 keys ever registered. */
+export const MEMBER_MAP_HEIGHT = 10;
+export const MAX_REGISTERED = 2 ** (MEMBER_MAP_HEIGHT - 1) - 1;
+/**
+ * The member map: `memberKey(pk) → 2·index + active`. `index` is the key's registry index
+ * (its bit in eligibility bitmaps), assigned when it is first added and never reused;
+ * `active` is 1 while it is a member. Leaves are appended in registration order.
+ */
+export class MemberMap extends IndexedMerkleMap(MEMBER_MAP_HEIGHT) {}
+
+/** Height of the reports tree: epochs 0..65 535. */
+export const REPORT_TREE_HEIGHT = 16;
+export class ReportWitness extends MerkleWitness(REPORT_TREE_HEIGHT) {}
+
+/** Key of a public key in the member map, and the oracle's commitment. */
 export function memberKey(member: PublicKey): Field {
   return Poseidon.hash(member.toFields());
+}
+
+/** Decodes a member map value: the registry index and whether the key is an active member. */
+export function memberEntry(value: Field): { index: UInt32; active: Bool } {
+  const { quotient, rest } = UInt32.Unsafe.fromField(value).divMod(2);
+  return { index: quotient, active: rest.equals(UInt32.one) };
+}
+
+/** The member map entry of `member`, which must be in the map (else `error`). */
+export function memberEntryIn(map: MemberMap, member: PublicKey, error: string): { index: UInt32; active: Bool } {
+  const entry = map.getOption(memberKey(member));
+  entry.isSome.assertTrue(error);
+  return memberEntry(entry.value);
 }
 
 /**
@@ -23,9 +56,6 @@ export function memberKey(member: PublicKey): Field {
 export function poolTagOf(dacAddress: PublicKey): Field {
   return Poseidon.hash(dacAddress.toFields());
 }
-
-/** Slots per epoch on mainnet; epochs are `slot div 7140` (global slot since the hard fork). */
-export const SLOTS_PER_EPOCH = 7140;
 
 /**
  * The block a member proposes for a slot, signed with its key: the member signs
@@ -45,31 +75,60 @@ export class SignedBlockProposal extends Struct({ proposal: BlockProposal, signa
 }
 
 /** Block emitter selection strategies (parameter `emitterStrategy`). */
-export const EmitterStrategy = { firstDelivered: 0 } as const;
-/** Reward policies (parameter `rewardPolicy`). */
+export const EmitterStrategy = { firstDelivered: 0, bestVrf: 1, priority: 2 } as const;
+/** Reward policies (parameter `rewardPolicy`): even shares after the operator's fee. */
 export const RewardPolicy = { evenShares: 0 } as const;
 
-/** The pool's parameters, committed on chain as {@link PoolParams.hash}. */
+/** Bounds every parameter set must satisfy; `PoolParams.check` enforces them on chain. */
+export const PARAM_BOUNDS = {
+  quorumPercent: [1, 100],
+  approvalPercent: [50, 100],
+  votingPeriod: [1, 4 * SLOTS_PER_EPOCH],
+  timelock: [0, 4 * SLOTS_PER_EPOCH],
+  executionWindow: [1, 4 * SLOTS_PER_EPOCH],
+  /** At most half an epoch, so a report per epoch stays possible. */
+  challengeWindow: [1, SLOTS_PER_EPOCH / 2],
+  emitterStrategy: [0, 2],
+  backfillWindow: [1, SLOTS_PER_EPOCH],
+  rewardPolicy: [0, 0],
+  operatorFeePercent: [0, 100],
+} as const satisfies Record<string, readonly [number, number]>;
+
+/** The pool's parameters, committed on chain as {@link PoolParams.hash} and published in full. */
 export class PoolParams extends Struct({
   /** Votes cast (for + against + abstain) needed, in percent of the members when the proposal was made. */
   quorumPercent: UInt32,
   /** `for / (for + against)` needed, in percent. */
   approvalPercent: UInt32,
-  /** Slots a proposal is open for votes. */
+  /** Slots a proposal is open for votes (plus at most the inclusion slack). */
   votingPeriod: UInt32,
   /** Slots a succeeded proposal waits before it can be executed. */
   timelock: UInt32,
   /** Slots after the timelock during which it can be executed; then it expires. */
   executionWindow: UInt32,
-  /** Slots after a report is posted during which it can be disputed; claims open after it. */
+  /** Slots after a report lands during which it can be disputed; claims open after it. */
   challengeWindow: UInt32,
   emitterStrategy: UInt32,
   /** Backfill waitlist window, in slots. */
   backfillWindow: UInt32,
   rewardPolicy: UInt32,
+  /** Percent of each epoch's reward paid to the operator before the even split. */
+  operatorFeePercent: UInt32,
+  /** The operator's key: receives the fee. */
+  operator: PublicKey,
 }) {
   hash(): Field {
     return Poseidon.hash(PoolParams.toFields(this));
+  }
+
+  /** Whether every value is within {@link PARAM_BOUNDS} (so no window sum can overflow). */
+  inBounds(): Bool {
+    let ok = Bool(true);
+    for (const [name, [lo, hi]] of Object.entries(PARAM_BOUNDS)) {
+      const v = this[name as keyof typeof PARAM_BOUNDS];
+      ok = ok.and(v.greaterThanOrEqual(UInt32.from(lo))).and(v.lessThanOrEqual(UInt32.from(hi)));
+    }
+    return ok;
   }
 }
 
@@ -81,53 +140,73 @@ export const ProposalKind = {
   setParameters: 3,
   setOracle: 4,
   arbitrationRuling: 5,
+  treasurySpend: 6,
+  upgrade: 7,
 } as const;
 export type ProposalKindName = keyof typeof ProposalKind;
+export const LAST_KIND = ProposalKind.upgrade;
 
 /** Arbitration decisions. */
 export const Ruling = { uphold: 0, replace: 1 } as const;
+/** Upgrade targets. */
+export const UpgradeTarget = { PoolDac: 0, RewardPool: 1 } as const;
+
+/** An arbitration ruling: the dispute it answers and, to replace, the new eligible members. */
+export class RulingPayload extends Struct({
+  epoch: UInt32,
+  /** The dispute's number in that epoch (1 for the first): a new dispute needs a new vote. */
+  dispute: UInt32,
+  decision: UInt32,
+  /** Replacement eligibility (registry indexes); members slashed in the epoch stay out. */
+  eligible: Bitmap,
+}) {}
 
 /**
  * What a proposal would do, in one shape for every kind (unused fields are zero):
- * add/remove member and set oracle use `key`; amend constitution and set parameters use
- * `hash`; an arbitration ruling uses `epoch`, `decision`, `root` and `count`.
+ * add/remove member, set oracle and treasury spend use `key`; amend constitution uses
+ * `hash`; upgrade uses `target` and `hash` (the new verification key's hash); a spend uses
+ * `amount` (nanomina); set parameters uses `params`; a ruling uses `ruling`.
  */
 export class ProposalPayload extends Struct({
   key: PublicKey,
   hash: Field,
-  epoch: UInt32,
-  decision: UInt32,
-  root: Field,
-  count: UInt32,
+  amount: UInt64,
+  target: UInt32,
+  params: PoolParams,
+  ruling: RulingPayload,
 }) {
   static empty(): ProposalPayload {
-    return new ProposalPayload({ key: PublicKey.empty(), hash: Field(0), epoch: UInt32.zero, decision: UInt32.zero, root: Field(0), count: UInt32.zero });
+    return new ProposalPayload(ProposalPayload.fromFields(Array.from({ length: ProposalPayload.sizeInFields() }, () => Field(0))));
   }
   digest(): Field {
     return Poseidon.hash(ProposalPayload.toFields(this));
   }
 }
+/** Payload fields per `payload` event (two events carry a payload). */
+export const PAYLOAD_EVENT_FIELDS = 14;
 
-/** Proposal status as stored; succeeded/defeated/queued/expired are derived from votes and slots. */
-export const ProposalStatus = { active: 0, canceled: 1, executed: 2 } as const;
-
-/** A proposal as committed in the proposals tree (leaf = hash). */
+/**
+ * A proposal as committed: its hash is the proposal's id, and the addresses of its tally
+ * and its votes' receipts derive from it. It carries the rules in force when it was made.
+ */
 export class ProposalRecord extends Struct({
-  id: UInt32,
   kind: UInt32,
   payloadHash: Field,
   proposer: PublicKey,
   voteStart: UInt32,
   voteEnd: UInt32,
+  /** Executable from this slot (after the timelock) to `closesAt`, inclusive. */
+  opensAt: UInt32,
+  closesAt: UInt32,
+  /** The member map when it was proposed: who may vote. */
+  membersRoot: Field,
   /** Members when it was proposed: the base of the quorum. */
   memberCount: UInt32,
-  status: UInt32,
+  quorumPercent: UInt32,
+  approvalPercent: UInt32,
 }) {
-  hash(): Field {
+  id(): Field {
     return Poseidon.hash(ProposalRecord.toFields(this));
-  }
-  withStatus(status: number | UInt32): ProposalRecord {
-    return new ProposalRecord({ ...this, status: UInt32.from(status) });
   }
 }
 
@@ -135,15 +214,46 @@ export class ProposalRecord extends Struct({
 export const VoteChoice = { against: 0, for: 1, abstain: 2 } as const;
 
 /**
+ * A proposal's tally account (of PoolDac's token) holds its votes and its status in one
+ * balance, so that votes only ever add to it and any number apply in one block:
+ * `ACTIVE + for·1 + against·2^20 + abstain·2^40 (+ CANCELED | EXECUTED)`.
+ */
+export const TallyUnits = {
+  for: 1n,
+  against: 1n << 20n,
+  abstain: 1n << 40n,
+  active: 1n << 60n,
+  canceled: 1n << 61n,
+  executed: 1n << 62n,
+  /** Each count stays below 2^20 (at most 511 members). */
+  countLimit: 1n << 20n,
+} as const;
+
+/** The three vote counts of a proposal, as read from its tally account. */
+export class Tally extends Struct({ against: UInt32, for: UInt32, abstain: UInt32 }) {
+  /** The tally account's balance for these counts while the proposal is active. */
+  balance(): UInt64 {
+    return UInt64.Unsafe.fromField(
+      Field(TallyUnits.active).add(this.for.value).add(this.against.value.mul(Field(TallyUnits.against))).add(this.abstain.value.mul(Field(TallyUnits.abstain))),
+    );
+  }
+  static decode(balance: bigint): { tally: Tally; status: 'active' | 'canceled' | 'executed' } {
+    const mask = TallyUnits.countLimit - 1n;
+    const tally = new Tally({ for: UInt32.from(balance & mask), against: UInt32.from((balance >> 20n) & mask), abstain: UInt32.from((balance >> 40n) & mask) });
+    const status = balance >= TallyUnits.active + TallyUnits.executed ? 'executed' : balance >= TallyUnits.active + TallyUnits.canceled ? 'canceled' : 'active';
+    return { tally, status };
+  }
+}
+
+/**
  * An epoch report as the oracle signs it: the oracle signs `[poolTag, ...EpochReport.toFields]`.
+ * Eligibility is a bitmap of member registry indexes.
  */
 export class EpochReport extends Struct({
   epoch: UInt32,
-  /** Reward to share for this epoch, in nanomina. */
+  /** Reward of this epoch, in nanomina (the operator's fee comes out of it). */
   reward: UInt64,
-  /** Commitment to the eligible members (a member map: key → 1) and their number. */
-  eligibleRoot: Field,
-  eligibleCount: UInt32,
+  eligible: Bitmap,
   /** Merkle root of the per-member metrics the reward was computed from. */
   metricsRoot: Field,
   /** Hash of the emitter's event log the metrics were computed from. */
@@ -157,37 +267,50 @@ export class EpochReport extends Struct({
 /** A posted report as committed in the reports tree (leaf at index `epoch` = hash). */
 export class ReportRecord extends Struct({
   report: EpochReport,
+  /** The member map when the report landed: resolves registry indexes to keys. */
+  registryRoot: Field,
   /** Dust carried in from the previous report. */
   carryIn: UInt64,
+  /** The operator's fee out of `reward`, and who receives it. */
+  fee: UInt64,
+  operator: PublicKey,
   postedAt: UInt32,
   /** Claims open at this slot; disputes and slashing are possible before it. */
   claimsOpenAt: UInt32,
   disputed: Bool,
-  /** Members whose share was forfeited (a member map) and their number. */
-  slashedRoot: Field,
-  slashedCount: UInt32,
+  /** Disputes so far (a ruling answers one of them by number). */
+  disputes: UInt32,
+  /** Members whose share was forfeited for equivocation. */
+  slashed: Bitmap,
+  /** Eligible members now (after slashing and rulings): the reward's divisor. */
+  eligible: Bitmap,
+  sharers: UInt32,
 }) {
   hash(): Field {
     return Poseidon.hash(ReportRecord.toFields(this));
   }
-
-  /** Members sharing the reward: eligible minus slashed. */
-  sharers(): UInt32 {
-    return this.report.eligibleCount.sub(this.slashedCount);
-  }
-
-  /** Reward plus carried dust: what the sharers divide. */
+  /** Reward after the fee, plus carried dust: what the sharers divide. */
   total(): UInt64 {
-    return this.report.reward.add(this.carryIn);
+    return this.report.reward.sub(this.fee).add(this.carryIn);
+  }
+  /** Each sharer's share and the dust carried to the next report. */
+  share(): { share: UInt64; carry: UInt64 } {
+    const sharers = this.sharers.toUInt64();
+    const none = sharers.equals(UInt64.zero);
+    const { quotient, rest } = this.total().divMod(Provable.if(none, UInt64.one, sharers));
+    return { share: Provable.if(none, UInt64.zero, quotient), carry: Provable.if(none, this.total(), rest) };
   }
 }
 
-/** Key of the derived accounts a contract uses as receipts and counters (see README). */
+/** Tags of the derived accounts the contracts use as tallies, receipts and counters. */
 export const AccountTag = {
-  voteReceipt: Field(1),
-  tally: Field(2),
-  claimReceipt: Field(3),
-  paidCounter: Field(4),
+  tally: Field(1),
+  voteReceipt: Field(2),
+  claims: Field(3),
+  claimReceipt: Field(4),
+  paidCounter: Field(5),
+  spendReceipt: Field(6),
+  upgradeReceipt: Field(7),
 } as const;
 
 /**
@@ -199,25 +322,73 @@ export function derivedAddress(fields: Field[]): PublicKey {
   return PublicKey.fromGroup(Poseidon.hashToGroup(fields));
 }
 
+/** Address of a proposal's tally account. */
+export function tallyAddress(id: Field): PublicKey {
+  return derivedAddress([AccountTag.tally, id]);
+}
+
+/** Address of `voter`'s receipt for a proposal: it exists once the member has voted. */
+export function voteReceiptAddress(id: Field, voter: PublicKey): PublicKey {
+  return derivedAddress([AccountTag.voteReceipt, id, ...voter.toFields()]);
+}
+
+/** Address of an epoch's claims account (created when claims open; balance = 1 + paid). */
+export function claimsAddress(recordHash: Field): PublicKey {
+  return derivedAddress([AccountTag.claims, recordHash]);
+}
+
+/** Address of `member`'s claim receipt for a final report. */
+export function claimReceiptAddress(recordHash: Field, member: PublicKey): PublicKey {
+  return derivedAddress([AccountTag.claimReceipt, recordHash, ...member.toFields()]);
+}
+
+/** Address of the reward pool's paid counter (balance = 1 + nanomina paid out of reports). */
+export function paidCounterAddress(pool: PublicKey): PublicKey {
+  return derivedAddress([AccountTag.paidCounter, ...pool.toFields()]);
+}
+
+/** Address of the receipt that a passed proposal was applied (spent, upgraded). */
+export function appliedReceiptAddress(tag: Field, id: Field): PublicKey {
+  return derivedAddress([tag, id]);
+}
+
 /**
- * Permissions of both pool contracts, set at deployment: state and MINA move only by proof;
- * anyone can pay in (coinbase); every update needs the contract's authorization (`access`),
- * so its token accounts (receipts, tallies, counters) move only through its methods; the
- * permissions and the verification key can never change in this protocol version.
+ * Permissions of PoolDac and RewardPool: every account update needs a proof (`access`), so
+ * no key can sign for them, use them as fee payer or mint their tokens; state, MINA,
+ * delegation, nonce and the rest change only through a method; permissions never change;
+ * the verification key changes only by proof, i.e. through a passed upgrade proposal.
+ * (Mina's rule: after a hard fork that raises the transaction version, a `proof`
+ * verification-key permission is read as `signature`, but `access` still needs a proof.)
  */
 export function poolContractPermissions(): Permissions {
   return {
     ...Permissions.default(),
     editState: Permissions.proof(),
     send: Permissions.proof(),
-    receive: Permissions.none(),
-    access: Permissions.proofOrSignature(),
+    receive: Permissions.proof(),
+    access: Permissions.proof(),
+    setDelegate: Permissions.proof(),
     setPermissions: Permissions.impossible(),
-    setVerificationKey: Permissions.VerificationKey.impossibleDuringCurrentVersion(),
+    setVerificationKey: Permissions.VerificationKey.proofDuringCurrentVersion(),
     setZkappUri: Permissions.impossible(),
+    editActionState: Permissions.impossible(),
     setTokenSymbol: Permissions.impossible(),
-    incrementNonce: Permissions.proofOrSignature(),
+    incrementNonce: Permissions.proof(),
     setVotingFor: Permissions.impossible(),
     setTiming: Permissions.impossible(),
+  };
+}
+
+/**
+ * Permissions of the pool's vault, the coinbase receiver. Mina burns a coinbase whose
+ * receiver needs any authorization to be accessed or credited, so `access` and `receive`
+ * are `none`; everything else is a proof (only `sweep`, into RewardPool) or impossible.
+ */
+export function vaultPermissions(): Permissions {
+  return {
+    ...poolContractPermissions(),
+    access: Permissions.none(),
+    receive: Permissions.none(),
+    setVerificationKey: Permissions.VerificationKey.impossibleDuringCurrentVersion(),
   };
 }
