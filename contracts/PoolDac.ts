@@ -125,7 +125,9 @@ export class PoolDac extends TokenContract {
    */
   async deploy(args: DeployArgs & { init: PoolDacInit; initialMembers: PublicKey[] }): Promise<void> {
     await super.deploy(args);
+    // The account may exist already: the deployer's payment covers its creation fee only if it is new.
     this.account.isNew.requireNothing();
+    this.self.body.implicitAccountCreationFee = Bool(true);
     this.account.permissions.set(poolContractPermissions());
     const { init } = args;
     this.constitutionHash.set(init.constitutionHash);
@@ -139,7 +141,7 @@ export class PoolDac extends TokenContract {
     for (let i = 0; i < args.initialMembers.length; i += KEYS_PER_EVENT) {
       const keys = args.initialMembers.slice(i, i + KEYS_PER_EVENT);
       while (keys.length < KEYS_PER_EVENT) keys.push(PublicKey.empty());
-      this.emitEvent('members', new MembersEvent({ keys }));
+      this.emitEvent('members', new MembersEvent({ first: UInt32.from(i), keys }));
     }
   }
 
@@ -361,8 +363,8 @@ export class PoolDac extends TokenContract {
 export class ConfiguredEvent extends Struct({ constitutionHash: Field, oracle: PublicKey, memberCount: UInt32 }) {}
 /** Full parameters: at deployment (`id` 0) and in every set-parameters proposal's payload. */
 export class ParametersEvent extends Struct({ id: Field, params: PoolParams }) {}
-/** Initial members in registry order, seven per event (empty keys pad the last). */
-export class MembersEvent extends Struct({ keys: Provable.Array(PublicKey, KEYS_PER_EVENT) }) {}
+/** Initial members in registry order, seven per event from index `first` (empty keys pad the last). */
+export class MembersEvent extends Struct({ first: UInt32, keys: Provable.Array(PublicKey, KEYS_PER_EVENT) }) {}
 /** A proposal's record (its `payloadHash` left zero: the payload events carry the payload). */
 export class ProposedEvent extends Struct({ id: Field, record: ProposalRecord }) {}
 /** Half of a proposal's payload fields (`payloadA` the first, `payloadB` the second). */

@@ -1,4 +1,4 @@
-import { DeployArgs, PublicKey, SmartContract, State, Struct, UInt64, method, state } from 'o1js';
+import { Bool, DeployArgs, PublicKey, SmartContract, State, Struct, UInt64, method, state } from 'o1js';
 import { RewardPool } from './RewardPool.js';
 import { vaultPermissions } from './types.js';
 
@@ -21,6 +21,7 @@ export class PoolVault extends SmartContract {
   /** Deploys the vault for `pool`; the account may already hold MINA (anyone can pay an address). */
   async deploy(args: DeployArgs & { pool: PublicKey }): Promise<void> {
     await super.deploy(args);
+    this.self.body.implicitAccountCreationFee = Bool(true);
     this.account.permissions.set(vaultPermissions());
     this.pool.set(args.pool);
   }

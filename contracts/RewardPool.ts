@@ -121,7 +121,9 @@ export class RewardPool extends TokenContract {
    */
   async deploy(args: DeployArgs & { init: RewardPoolInit }): Promise<void> {
     await super.deploy(args);
+    // The account may exist already: the deployer's payment covers its creation fee only if it is new.
     this.account.isNew.requireNothing();
+    this.self.body.implicitAccountCreationFee = Bool(true);
     this.account.permissions.set(poolContractPermissions());
     this.dac.set(args.init.dac);
     this.reportsRoot.set(EMPTY_REPORTS_ROOT);

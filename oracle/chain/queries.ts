@@ -35,3 +35,33 @@ export function blocksQueryInput(from: number, to: number, epoch?: number): Reco
       : { epoch, slot_gte: from, slot_lte: to };
   return { canonical_in: [true, false], protocolState: { consensusState } };
 }
+
+/**
+ * Queries only the local network (`npm run chain`) answers, beside the daemon's and the
+ * archive's: what it is, letting slots pass, and its faucet. A real daemon refuses them.
+ */
+export const LOCAL_CHAIN_QUERY = /* GraphQL */ `
+  query LocalChain {
+    localChain {
+      slot
+      proofsEnabled
+      networkId
+    }
+  }
+`;
+
+export const LOCAL_ADVANCE_MUTATION = /* GraphQL */ `
+  mutation AdvanceSlots($slots: Int!) {
+    advanceSlots(slots: $slots) {
+      slot
+    }
+  }
+`;
+
+export const LOCAL_FUND_MUTATION = /* GraphQL */ `
+  mutation Fund($publicKey: String!, $amount: String!) {
+    fund(publicKey: $publicKey, amount: $amount) {
+      hash
+    }
+  }
+`;

@@ -1,0 +1,33 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Field, Mina } from 'o1js';
+
+/**
+ * The few o1js modules that its package `exports` map does not expose, loaded by path from
+ * the installed o1js (the same module instances as `import 'o1js'`): rebuilding a network
+ * transaction so that `prove()` makes mock proofs (a local network that does not check
+ * proofs), and the base58 encodings a daemon's GraphQL answers use.
+ */
+const o1jsDir = dirname(createRequire(import.meta.url).resolve('o1js'));
+const load = async <T>(path: string): Promise<T> => (await import(pathToFileURL(join(o1jsDir, path)).href)) as T;
+
+type Base58 = { toBase58(x: Field): string; fromBase58(s: string): Field };
+export interface O1jsInternals {
+  newTransaction(transaction: Mina.Transaction<false, false>['transaction'], proofsEnabled: boolean): Mina.Transaction<false, false>;
+  toTransactionPromise(build: () => Promise<Mina.Transaction<false, false>>): ReturnType<typeof Mina.transaction>;
+  LedgerHash: Base58;
+  EpochSeed: Base58;
+  StateHash: Base58;
+  ReceiptChainHash: Base58;
+}
+
+let cached: O1jsInternals | undefined;
+
+export async function o1jsInternals(): Promise<O1jsInternals> {
+  if (cached) return cached;
+  const tx = await load<Pick<O1jsInternals, 'newTransaction' | 'toTransactionPromise'>>('lib/mina/v1/transaction.js');
+  const b58 = await load<Pick<O1jsInternals, 'LedgerHash' | 'EpochSeed' | 'StateHash' | 'ReceiptChainHash'>>('lib/mina/v1/base58-encodings.js');
+  cached = { newTransaction: tx.newTransaction, toTransactionPromise: tx.toTransactionPromise, LedgerHash: b58.LedgerHash, EpochSeed: b58.EpochSeed, StateHash: b58.StateHash, ReceiptChainHash: b58.ReceiptChainHash };
+  return cached;
+}
