@@ -54,7 +54,7 @@ export async function simulatedPool(memberCount: number, options: { params?: Par
   });
   const names = new Map<string, string>(members.map((m, i) => [m.toPublicKey().toBase58(), `member${i}`]));
   const client = await PoolClient.open({ chain, poster, addresses, names });
-  return { chain, poster, client, members, outsider, oracle, operator, deployer, keys, addresses, params, poolTag: poolTagOf(addresses.dac) };
+  return { chain, poster, client, dac: client.dac, pool: client.pool, vault: client.vault, members, outsider, oracle, operator, deployer, keys, addresses, params, poolTag: poolTagOf(addresses.dac) };
 }
 
 export type SimulatedPool = Awaited<ReturnType<typeof simulatedPool>>;
