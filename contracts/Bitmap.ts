@@ -47,17 +47,15 @@ export class Bitmap extends Struct({ chunks: Provable.Array(UInt64, CHUNKS) }) {
     return Provable.switch(oneHot(bit, CHUNK_BITS), Bool, bits);
   }
 
-  /** The bitmap with index `i` set to `value`; `i` must currently hold the other value. */
+  /** The bitmap with index `i` flipped; it must currently hold `from` (else `error`). */
   flip(i: UInt32, from: Bool, error: string): Bitmap {
     this.has(i).assertEquals(from, error);
     const { chunk, bit } = split(i);
     const chunkMask = oneHot(chunk, CHUNKS);
     const power = oneHot(bit, CHUNK_BITS).reduce((sum, m, k) => sum.add(m.toField().mul(Field(1n << BigInt(k)))), Field(0));
-    const chunks = this.chunks.map((c, k) => {
-      const flipped = Provable.if(from, c.value.sub(power), c.value.add(power));
-      return Provable.if(chunkMask[k]!, UInt64.Unsafe.fromField(flipped), c);
-    });
-    return new Bitmap({ chunks });
+    const selected = Provable.switch(chunkMask, UInt64, this.chunks).value;
+    const flipped = UInt64.Unsafe.fromField(Provable.if(from, selected.sub(power), selected.add(power)));
+    return new Bitmap({ chunks: this.chunks.map((c, k) => Provable.if(chunkMask[k]!, flipped, c)) });
   }
 
   /** Number of indexes set. */

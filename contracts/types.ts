@@ -27,7 +27,7 @@ export const MAX_REGISTERED = 2 ** (MEMBER_MAP_HEIGHT - 1) - 1;
  */
 export class MemberMap extends IndexedMerkleMap(MEMBER_MAP_HEIGHT) {}
 
-/** Height of the reports tree: epochs 0..65 535. */
+/** Height of the reports tree: epochs 0..32 767 (a MerkleTree of height h has 2^(h−1) leaves). */
 export const REPORT_TREE_HEIGHT = 16;
 export class ReportWitness extends MerkleWitness(REPORT_TREE_HEIGHT) {}
 

@@ -14,9 +14,9 @@ const REASONS: [RegExp, string][] = [
 ];
 
 /** Explains a chain refusal in words; the chain's own text follows, shortened. */
-export function explainRejection(text: string): string {
+export function explainRejection(text: string, failures: string[] = []): string {
   const reasons = REASONS.filter(([re]) => re.test(text)).map(([, why]) => why);
-  const raw = text.split('\n')[0]!.slice(0, 200);
+  const raw = failures.length > 0 ? failures.join(', ') : text.replace(/\s+/g, ' ').slice(0, 400);
   return reasons.length > 0 ? `${reasons.join('; ')} (chain: ${raw})` : raw;
 }
 

@@ -104,7 +104,7 @@ export class TransactionPoster {
       return inclusion;
     } catch (e) {
       if (e instanceof TransactionRejected) {
-        throw new TransactionRejected(`${prepared.label}: the chain refused it: ${explainRejection(e.message)}`, e.failures, { action: prepared.label });
+        throw new TransactionRejected(`${prepared.label}: the chain refused it: ${explainRejection(e.message, e.failures)}`, e.failures, { action: prepared.label });
       }
       throw e;
     }

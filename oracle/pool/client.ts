@@ -4,6 +4,7 @@ import { PoolDac } from '../../contracts/PoolDac.js';
 import { PoolVault } from '../../contracts/PoolVault.js';
 import { RewardPool } from '../../contracts/RewardPool.js';
 import {
+  AccountTag,
   EpochReport,
   INCLUSION_SLACK,
   MAX_REGISTERED,
@@ -16,6 +17,7 @@ import {
   TallyUnits,
   UpgradeTarget,
   VoteChoice,
+  appliedReceiptAddress,
   claimReceiptAddress,
   claimsAddress,
   memberKey,
@@ -384,9 +386,10 @@ export class PoolClient {
   }
 
   /**
-   * Anyone executes a passed proposal, and in the same transaction applies what it
-   * decides elsewhere: pays a treasury spend, applies a ruling to its dispute, sets a
-   * voted verification key (`vk`, required for an upgrade).
+   * Anyone executes a passed proposal. Member, constitution, parameter and oracle changes
+   * apply here, and an upgrade of PoolDac (with its verification key `vk`) in the same
+   * transaction; a spend, a ruling or an upgrade of RewardPool then needs
+   * {@link applyExecuted} (Mina's cost limit keeps them out of one transaction).
    */
   async execute(sender: PrivateKey, number: number, options: { vk?: VerificationKey } = {}): Promise<Action> {
     const p = this.proposal(number);
@@ -398,43 +401,65 @@ export class PoolClient {
     if (kind === ProposalKind.addMember && mirror.isMember(key)) throw new PoolActionError('ALREADY_MEMBER', `${this.who(key)} became a member since proposal #${number} was made: it can no longer execute`);
     if (kind === ProposalKind.removeMember && !mirror.isMember(key)) throw new PoolActionError('NOT_MEMBER', `${this.who(key)} is no longer a member: proposal #${number} can no longer execute`);
     if (kind === ProposalKind.removeMember && mirror.memberCount <= 1) throw new PoolActionError('LAST_MEMBER', 'the last member cannot be removed');
+    const upgradesDac = kind === ProposalKind.upgrade && p.payload.target.toBigint() === BigInt(UpgradeTarget.PoolDac);
+    const vk = upgradesDac ? this.requireVk(number, options.vk) : undefined;
     const { tally } = await this.tally(number);
     const members = mirror.currentMap();
-    let newAccounts = 0;
-    const extra: (() => Promise<void>)[] = [];
-    if (kind === ProposalKind.treasurySpend) {
-      const amount = p.payload.amount.toBigInt();
-      const { spendable, pool, owed } = await this.funds();
-      if (amount > spendable) {
-        throw new PoolActionError('NOT_ENOUGH_FUNDS', `the pool can spend ${nanoToMina(spendable)} MINA (balance ${nanoToMina(pool)} less ${nanoToMina(owed)} owed to members); proposal #${number} pays ${nanoToMina(amount)}: sweep the vault or wait for rewards`);
-      }
-      if (!(await this.exists(p.payload.key))) newAccounts++;
-      const paid = await this.paid();
-      extra.push(() => this.pool.spend(p.record, p.payload, UInt64.from(paid)));
-    }
-    if (kind === ProposalKind.upgrade) {
-      const vk = options.vk;
-      if (!vk) throw new PoolActionError('NEEDS_VK', `proposal #${number} upgrades ${p.payload.target.toBigint() === 0n ? 'PoolDac' : 'RewardPool'}: give its verification key (--vk FILE, hash ${p.payload.hash.toString()})`);
-      if (!vk.hash.equals(p.payload.hash).toBoolean()) throw new PoolActionError('VK_MISMATCH', `the verification key's hash ${vk.hash.toString()} is not the one voted for (${p.payload.hash.toString()})`);
-      extra.push(() => (p.payload.target.toBigint() === 0n ? this.dac.upgrade(p.record, p.payload, vk) : this.pool.upgrade(p.record, p.payload, vk)));
-    }
-    if (kind === ProposalKind.arbitrationRuling) {
-      const epoch = Number(p.payload.ruling.epoch.toBigint());
-      const r = mirror.report(epoch);
-      if (r && r.record.disputed.toBoolean() && r.record.disputes.equals(p.payload.ruling.dispute).toBoolean()) {
-        const record = r.record;
-        const witness = mirror.reportWitness(epoch);
-        extra.push(() => this.pool.applyRuling(record, witness, p.record, p.payload));
-      }
-    }
-    const label = `execute proposal #${number}`;
     return {
-      request: this.request(label, sender, async () => {
+      request: this.request(`execute proposal #${number}`, sender, async () => {
         await this.dac.execute(p.record, p.payload, tally, members.clone());
-        for (const step of extra) await step();
-      }, newAccounts),
+        if (vk) await this.dac.upgrade(p.record, p.payload, vk);
+      }),
       result: () => undefined,
     };
+  }
+
+  private requireVk(number: number, vk: VerificationKey | undefined): VerificationKey {
+    const p = this.proposal(number);
+    const target = p.payload.target.toBigint() === 0n ? 'PoolDac' : 'RewardPool';
+    if (!vk) throw new PoolActionError('NEEDS_VK', `proposal #${number} upgrades ${target}: give the verification key it voted for (--vk FILE; hash ${p.payload.hash.toString()})`);
+    if (!vk.hash.equals(p.payload.hash).toBoolean()) throw new PoolActionError('VK_MISMATCH', `that verification key's hash ${vk.hash.toString()} is not the one proposal #${number} voted for (${p.payload.hash.toString()})`);
+    return vk;
+  }
+
+  /**
+   * What an executed proposal still has to do in RewardPool: pay a spend, apply a ruling
+   * to its dispute, set RewardPool's verification key. `undefined` when nothing is left.
+   */
+  async pendingApplication(number: number): Promise<'spend' | 'ruling' | 'upgrade' | undefined> {
+    const p = this.proposal(number);
+    if (p.status !== 'executed') return undefined;
+    const kind = Number(p.record.kind.toBigint());
+    const token = this.pool.deriveTokenId();
+    if (kind === ProposalKind.treasurySpend) return (await this.exists(appliedReceiptAddress(AccountTag.spendReceipt, p.id), token)) ? undefined : 'spend';
+    if (kind === ProposalKind.upgrade && p.payload.target.toBigint() === BigInt(UpgradeTarget.RewardPool)) return (await this.exists(appliedReceiptAddress(AccountTag.upgradeReceipt, p.id), token)) ? undefined : 'upgrade';
+    if (kind === ProposalKind.arbitrationRuling) {
+      const r = this.mirror.report(Number(p.payload.ruling.epoch.toBigint()));
+      return r && r.record.disputed.toBoolean() && r.record.disputes.equals(p.payload.ruling.dispute).toBoolean() ? 'ruling' : undefined;
+    }
+    return undefined;
+  }
+
+  /** Pays an executed spend, applies an executed ruling, or sets RewardPool's voted verification key: once. */
+  async applyExecuted(sender: PrivateKey, number: number, options: { vk?: VerificationKey } = {}): Promise<Action> {
+    const p = this.proposal(number);
+    const kind = Number(p.record.kind.toBigint());
+    if (p.status !== 'executed') throw new PoolActionError('NOT_EXECUTED', `proposal #${number} has not been executed: ${(await this.whyNotExecutable(number)) ?? 'execute it first'}`, { number });
+    const pending = await this.pendingApplication(number);
+    if (kind === ProposalKind.arbitrationRuling) return this.applyRuling(sender, Number(p.payload.ruling.epoch.toBigint()), number);
+    if (pending === undefined) throw new PoolActionError('ALREADY_APPLIED', `proposal #${number} has nothing left to apply`, { number });
+    if (pending === 'upgrade') {
+      const vk = this.requireVk(number, options.vk);
+      return { request: this.request(`upgrade RewardPool (proposal #${number})`, sender, () => this.pool.upgrade(p.record, p.payload, vk), 1), result: () => undefined };
+    }
+    const amount = p.payload.amount.toBigInt();
+    const { spendable, pool, owed } = await this.funds();
+    if (amount > spendable) {
+      throw new PoolActionError('NOT_ENOUGH_FUNDS', `the pool can spend ${nanoToMina(spendable)} MINA (balance ${nanoToMina(pool)} less ${nanoToMina(owed)} owed to members); proposal #${number} pays ${nanoToMina(amount)}: sweep the vault or wait for rewards`);
+    }
+    const newAccounts = 1 + ((await this.exists(p.payload.key)) ? 0 : 1);
+    const paid = await this.paid();
+    return { request: this.request(`pay ${nanoToMina(amount)} MINA to ${this.who(p.payload.key)} (proposal #${number})`, sender, () => this.pool.spend(p.record, p.payload, UInt64.from(paid)), newAccounts), result: () => undefined };
   }
 
   /** Applies an executed ruling to its dispute (when it was not applied with the execution). */
