@@ -409,7 +409,7 @@ export class PoolClient {
       request: this.request(`execute proposal #${number}`, sender, async () => {
         await this.dac.execute(p.record, p.payload, tally, members.clone());
         if (vk) await this.dac.upgrade(p.record, p.payload, vk);
-      }),
+      }, vk ? 1 : 0),
       result: () => undefined,
     };
   }
