@@ -58,6 +58,18 @@ export class Bitmap extends Struct({ chunks: Provable.Array(UInt64, CHUNKS) }) {
     return new Bitmap({ chunks: this.chunks.map((c, k) => Provable.if(chunkMask[k]!, flipped, c)) });
   }
 
+  /** Requires every index set to be below `n` (at most 511): indexes no registered key holds stay unset. */
+  assertBelow(n: UInt32, error: string): void {
+    const { quotient: boundary, rest } = n.divMod(CHUNK_BITS);
+    // Chunks from the boundary on hold nothing above it: wholly past it, nothing at all.
+    this.chunks.forEach((c, k) => c.equals(UInt64.zero).or(n.greaterThan(UInt32.from(k * CHUNK_BITS))).assertTrue(error));
+    // The boundary chunk holds bits below `n mod 64` only: shifted up by 64 − rest, it stays below 2^64.
+    const shift = Field(CHUNK_BITS).sub(rest.value).toBits(7).reduce((m, b, j) => m.mul(Provable.if(b, Field(1n << (1n << BigInt(j))), Field(1))), Field(1));
+    const selected = Provable.switch(oneHot(boundary, CHUNKS), UInt64, this.chunks).value;
+    const high = selected.mul(shift).toBits(2 * CHUNK_BITS).slice(CHUNK_BITS);
+    high.reduce((sum, b) => sum.add(b.toField()), Field(0)).assertEquals(Field(0), error);
+  }
+
   /** Number of indexes set. */
   count(): UInt32 {
     let total = Field(0);

@@ -25,6 +25,7 @@ import {
   ProposalKind,
   ProposalPayload,
   ProposalRecord,
+  RegistrySnapshot,
   Ruling,
   Tally,
   TallyUnits,
@@ -266,13 +267,13 @@ export class PoolDac extends TokenContract {
 
   /**
    * For RewardPool: proves `oracle` is the pool oracle and `params` the current
-   * parameters, and returns the member map's root (the report's registry).
+   * parameters, and returns the member map and its registered count (the report's registry).
    */
-  @method.returns(Field)
-  async reportAuthority(oracle: PublicKey, params: PoolParams): Promise<Field> {
+  @method.returns(RegistrySnapshot)
+  async reportAuthority(oracle: PublicKey, params: PoolParams): Promise<RegistrySnapshot> {
     this.oracleKeyHash.getAndRequireEquals().assertEquals(memberKey(oracle), PoolDacErrors.wrongOracle);
     this.requireParams(params);
-    return this.membersRoot.getAndRequireEquals();
+    return new RegistrySnapshot({ root: this.membersRoot.getAndRequireEquals(), registered: this.registered.getAndRequireEquals() });
   }
 
   private requireParams(params: PoolParams) {

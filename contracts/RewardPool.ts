@@ -16,7 +16,7 @@ import {
   method,
   state,
 } from 'o1js';
-import { Bitmap } from './Bitmap.js';
+import { BITMAP_BITS, Bitmap } from './Bitmap.js';
 import { PoolDac } from './PoolDac.js';
 import {
   AccountTag,
@@ -56,6 +56,7 @@ export const RewardPoolErrors = {
   notMember: 'Sender was not a member when the report was posted',
   registryMismatch: 'Member map does not match the report\'s registry',
   notEligible: 'Sender is not eligible in this epoch',
+  unregistered: 'Eligibility names a registry index that no registered key holds',
   notOpen: 'Claims are not open for this report',
   nothingToClaim: 'Nothing to claim: the share is zero',
   alreadyDisputed: 'Epoch is already disputed',
@@ -160,8 +161,9 @@ export class RewardPool extends TokenContract {
   @method async postEpochReport(report: EpochReport, signature: Signature, oracle: PublicKey, params: PoolParams, witness: ReportWitness, previous: ReportRecord, previousWitness: ReportWitness, paid: UInt64, now: UInt32) {
     this.currentSlot.requireBetween(now, now.add(INCLUSION_SLACK));
     const dacAddress = this.dac.getAndRequireEquals();
-    const registryRoot = await new PoolDac(dacAddress).reportAuthority(oracle, params);
+    const registry = await new PoolDac(dacAddress).reportAuthority(oracle, params);
     signature.verify(oracle, report.message(poolTagOf(dacAddress))).assertTrue(RewardPoolErrors.badSignature);
+    report.eligible.assertBelow(registry.registered, RewardPoolErrors.unregistered);
     report.epoch.add(1).mul(SLOTS_PER_EPOCH).assertLessThanOrEqual(now, RewardPoolErrors.epochNotEnded);
 
     const next = this.nextEpoch.getAndRequireEquals();
@@ -188,7 +190,8 @@ export class RewardPool extends TokenContract {
     const fee = report.reward.mul(params.operatorFeePercent.toUInt64()).div(100);
     const record = new ReportRecord({
       report,
-      registryRoot,
+      registryRoot: registry.root,
+      registered: registry.registered,
       carryIn,
       fee,
       operator: params.operator,
@@ -299,6 +302,7 @@ export class RewardPool extends TokenContract {
     await new PoolDac(this.dac.getAndRequireEquals()).assertExecuted(ruling, payload.digest());
 
     const replace = payload.ruling.decision.equals(UInt32.from(Ruling.replace));
+    payload.ruling.eligible.assertBelow(Provable.if(replace, record.registered, UInt32.from(BITMAP_BITS - 1)), RewardPoolErrors.unregistered);
     const replaced = payload.ruling.eligible.without(record.slashed);
     const eligible = new Bitmap({ chunks: record.eligible.chunks.map((c, k) => Provable.if(replace, replaced.chunks[k]!, c)) });
     const sharers = Provable.if(replace, replaced.count(), record.sharers);
@@ -352,6 +356,7 @@ export class ReportPostedEvent extends Struct({
   fee: UInt64,
   operator: PublicKey,
   registryRoot: Field,
+  registered: UInt32,
   metricsRoot: Field,
   eventLogHash: Field,
   postedAt: UInt32,
@@ -366,6 +371,7 @@ export class ReportPostedEvent extends Struct({
       fee: r.fee,
       operator: r.operator,
       registryRoot: r.registryRoot,
+      registered: r.registered,
       metricsRoot: r.report.metricsRoot,
       eventLogHash: r.report.eventLogHash,
       postedAt: r.postedAt,

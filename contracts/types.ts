@@ -269,6 +269,8 @@ export class ReportRecord extends Struct({
   report: EpochReport,
   /** The member map when the report landed: resolves registry indexes to keys. */
   registryRoot: Field,
+  /** Keys registered then: eligibility (the report's, a ruling's) is below this index. */
+  registered: UInt32,
   /** Dust carried in from the previous report. */
   carryIn: UInt64,
   /** The operator's fee out of `reward`, and who receives it. */
@@ -301,6 +303,9 @@ export class ReportRecord extends Struct({
     return { share: Provable.if(none, UInt64.zero, quotient), carry: Provable.if(none, this.total(), rest) };
   }
 }
+
+/** What RewardPool learns from PoolDac when a report lands: the member map and how many keys it registers. */
+export class RegistrySnapshot extends Struct({ root: Field, registered: UInt32 }) {}
 
 /** Tags of the derived accounts the contracts use as tallies, receipts and counters. */
 export const AccountTag = {

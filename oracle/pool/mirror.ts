@@ -218,6 +218,7 @@ export class PoolMirror {
         const record = new ReportRecord({
           report: new EpochReport({ epoch: e.epoch, reward: e.reward, eligible: Bitmap.empty(), metricsRoot: e.metricsRoot, eventLogHash: e.eventLogHash }),
           registryRoot: e.registryRoot,
+          registered: e.registered,
           carryIn: e.carryIn,
           fee: e.fee,
           operator: e.operator,

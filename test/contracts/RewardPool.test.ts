@@ -3,7 +3,7 @@ import { Field, Mina, PrivateKey, PublicKey, Signature, UInt32, UInt64 } from 'o
 import { Bitmap } from '../../contracts/Bitmap.js';
 import { PoolDacErrors } from '../../contracts/PoolDac.js';
 import { RewardPoolErrors } from '../../contracts/RewardPool.js';
-import { BlockProposal, ProposalPayload, ReportRecord, Ruling, RulingPayload, SLOTS_PER_EPOCH, SignedBlockProposal } from '../../contracts/types.js';
+import { BlockProposal, EpochReport, ProposalPayload, ReportRecord, Ruling, RulingPayload, SLOTS_PER_EPOCH, SignedBlockProposal } from '../../contracts/types.js';
 import { paramsFromJson } from '../../oracle/pool/params.js';
 import { advanceTo, expectRefused, fundPool, MINA, rawTransaction, run, signedReport, simulatedPool, type SimulatedPool } from '../helpers/simulated-pool.js';
 
@@ -96,6 +96,15 @@ describe('RewardPool', () => {
       const r = signedReport(env, current, MINA, eligible3());
       await env.client.postReport(env.operator, r.report, r.signature, env.oracle.toPublicKey());
     }, new RegExp(`epoch ${current} has not ended on chain: it ends at slot ${(current + 1) * SLOTS_PER_EPOCH - 1}`));
+  });
+
+  it('refuses eligibility for registry indexes that no key holds (their shares could never be claimed)', async () => {
+    for (const indexes of [[0, 1, 5], [0, 63], [0, 64], [0, 511]]) {
+      const report = new EpochReport({ ...signedReport(env, 10, R10, eligible3()).report, eligible: Bitmap.fromIndexes(indexes) });
+      const r = { report, signature: env.client.signReport(env.oracle, report) };
+      await expectRefused(rawPost(env, r), RewardPoolErrors.unregistered);
+      await expectRefused(() => env.client.postReport(env.operator, r.report, r.signature, env.oracle.toPublicKey()), /which no key holds/);
+    }
   });
 
   it('refuses a back-dated `now`: the challenge window starts at the inclusion slot', async () => {
