@@ -3,7 +3,7 @@ import type { ChainEvent } from './chain.js';
 /** The part of a zkApp command's JSON the archive reads. */
 export interface ZkappCommandJson {
   feePayer: { body: { publicKey: string } };
-  accountUpdates: { body: { publicKey: string; tokenId: string; events: string[][] } }[];
+  accountUpdates: { body: { publicKey: string; tokenId: string; events: string[][]; actions?: string[][] } }[];
 }
 
 /** The default (MINA) token id in base58, as a daemon writes it. */

@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { PrivateKey } from 'o1js';
-import { InputError } from '../errors.js';
+import { InputError } from './errors.js';
 
 /** A key file as zkapp-cli writes them: `{ "privateKey": "EK…", "publicKey": "B62…" }`. */
 export interface KeyFile {
