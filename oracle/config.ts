@@ -1,25 +1,29 @@
-import { readFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
-import { InputError, schemaError } from './errors.js';
+import { schemaError } from './errors.js';
+import { readJsonFile } from './json-file.js';
 
 const relativePath = z
   .string()
   .min(1, 'must not be empty')
   .refine((p) => !isAbsolute(p), 'must be a path relative to the project (zkapp-cli keeps relative paths)');
-const b62 = z.string().regex(/^B62[1-9A-HJ-NP-Za-km-z]{52}$/, 'expected a B62… public key');
+export const b62 = z.string().regex(/^B62[1-9A-HJ-NP-Za-km-z]{52}$/, 'expected a B62… public key');
+const endpoint = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL of a GraphQL endpoint' });
 
 /** One alias of `deploy.config.json` (zkapp-cli's `deployAliases` entry). */
 export const deployAliasSchema = z.object({
   networkId: z.enum(['testnet', 'mainnet']),
-  /** A GraphQL endpoint, or `local` for an in-process LocalBlockchain. */
-  url: z.union([z.literal('local'), z.url({ protocol: /^https?$/, error: 'expected http(s) URL or "local"' })]),
+  /** The daemon's GraphQL endpoint (for `local`, the local chain's: `npm run chain`). */
+  url: endpoint,
+  /** The archive's GraphQL endpoint for events (default: `url`). */
+  archiveUrl: endpoint.optional(),
+  /** The PoolDac key (the RewardPool key sits beside it as `…-reward-pool.json`). */
   keyPath: relativePath,
   feepayerKeyPath: relativePath,
   /** Fee in MINA, as a decimal string. */
   fee: z.string().regex(/^\d+(\.\d{1,9})?$/, 'expected a MINA amount such as "0.1"'),
   /** Written back after a deploy. */
-  addresses: z.record(z.string(), b62).optional(),
+  addresses: z.object({ PoolDac: b62, RewardPool: b62, PoolVault: b62 }).optional(),
 });
 
 export const deployConfigSchema = z.object({
@@ -44,18 +48,6 @@ export function parseDeployConfig(value: unknown, file = 'deploy.config.json'): 
  * const config = await readDeployConfig('deploy.config.json');
  * const local = config.deployAliases.local;
  */
-export async function readDeployConfig(file: string): Promise<DeployConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new InputError(`${file}: cannot read the deploy configuration (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file }, { cause: e });
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`${file}: not valid JSON (${(e as Error).message})`, { file }, { cause: e });
-  }
-  return parseDeployConfig(value, file);
+export function readDeployConfig(file: string): Promise<DeployConfig> {
+  return readJsonFile(file, deployConfigSchema, 'deploy configuration');
 }

@@ -1,7 +1,7 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { PrivateKey } from 'o1js';
+import { z } from 'zod';
 import { InputError } from './errors.js';
+import { readJsonFile, writeJsonAtomic } from './json-file.js';
 
 /** A key file as zkapp-cli writes them: `{ "privateKey": "EK…", "publicKey": "B62…" }`. */
 export interface KeyFile {
@@ -9,33 +9,27 @@ export interface KeyFile {
   publicKey: string;
 }
 
+const keyFileSchema = z.object({ privateKey: z.string().regex(/^EK[1-9A-HJ-NP-Za-km-z]{50}$/, 'expected an EK… private key'), publicKey: z.string().optional() });
+
 /** Reads a key file; errors name the file and what is wrong. */
 export async function readKey(file: string): Promise<PrivateKey> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(`${file}: cannot read the key file (${code === 'ENOENT' ? 'no such file' : code})`, { file }, { cause: e });
-  }
+  const json = await readJsonFile(file, keyFileSchema, 'key file');
   let key: PrivateKey;
   try {
-    const json = JSON.parse(text) as Partial<KeyFile>;
-    key = PrivateKey.fromBase58(String(json.privateKey));
-    if (json.publicKey !== undefined && json.publicKey !== key.toPublicKey().toBase58()) {
-      throw new Error('publicKey does not match privateKey');
-    }
+    key = PrivateKey.fromBase58(json.privateKey);
   } catch (e) {
-    throw new InputError(`${file}: not a key file ({ privateKey, publicKey }): ${(e as Error).message}`, { file, field: 'privateKey' }, { cause: e });
+    throw new InputError(`${file}: field 'privateKey': not a valid private key`, { file, field: 'privateKey' }, { cause: e });
+  }
+  if (json.publicKey !== undefined && json.publicKey !== key.toPublicKey().toBase58()) {
+    throw new InputError(`${file}: field 'publicKey': does not match the private key`, { file, field: 'publicKey' });
   }
   return key;
 }
 
 /** Writes a key file (mode 0600). Keys live under `keys/`, which git ignores. */
 export async function writeKey(file: string, key: PrivateKey): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
   const json: KeyFile = { privateKey: key.toBase58(), publicKey: key.toPublicKey().toBase58() };
-  await writeFile(file, JSON.stringify(json, null, 2) + '\n', { mode: 0o600 });
+  await writeJsonAtomic(file, json, 0o600);
 }
 
 /** Reads a key file, or creates one with a new random key if it does not exist. */

@@ -7,8 +7,8 @@ import { DEFAULT_WINDOW, prepareRange, summarise, sweepWindows } from '../oracle
 import { readBlocksFile, writeBlocksFile } from '../oracle/chain/readers/index.js';
 import { DEFAULT_LEDGER_HINT, defaultLedgerPath } from '../oracle/paths.js';
 import { DEFAULT_SIMULATION, readLedger, simulateEpoch } from '../oracle/sim/index.js';
-import { UsageError } from '../oracle/errors.js';
-import { parseCommandLine, runCli } from './cli.js';
+import { Option, type Command } from 'commander';
+import { command, oneOf, output, progress } from './cli.js';
 
 /** One measured task: median wall time over `runs`, and the process's peak RSS. */
 interface Measurement {
@@ -54,18 +54,21 @@ const TASKS: Record<string, { runs: number; run: (input: string) => Promise<() =
   },
 };
 
-/** Contract figures: rows per method, compile time (cold or cached), proof time per method. */
+/** Contract figures: rows per method, compile time (cold or cached), proof time per method and of a trivial one. */
 interface ContractFigures {
   rows?: Record<string, number>;
   compileMs?: Record<string, number>;
   proofs?: { method: string; calls: string[]; proveMs: number }[];
+  /** Building and proving a transaction of a method that does nothing: the fixed cost of one proof. */
+  floorMs?: number;
 }
 
 async function contractTask(task: string, cacheDir: string): Promise<ContractFigures> {
-  const { Cache, Field, Mina, PrivateKey } = await import('o1js');
+  const { AccountUpdate, Cache, Mina, PrivateKey, SmartContract, method } = await import('o1js');
   const { PoolDac } = await import('../contracts/PoolDac.js');
   const { RewardPool } = await import('../contracts/RewardPool.js');
-  const contracts = [PoolDac, RewardPool];
+  const { PoolVault } = await import('../contracts/PoolVault.js');
+  const contracts = [PoolDac, RewardPool, PoolVault];
   if (task === 'rows') {
     const rows: Record<string, number> = {};
     for (const C of contracts) for (const [m, a] of Object.entries(await C.analyzeMethods())) rows[`${C.name}.${m}`] = a.rows;
@@ -79,27 +82,39 @@ async function contractTask(task: string, cacheDir: string): Promise<ContractFig
     compileMs[C.name] = performance.now() - t0;
   }
   if (task === 'compile') return { compileMs };
-  // prove: deploy (openCounter is proved) and run every method once with real proofs.
-  const { deployPool } = await import('../oracle/chain/deploy-pool.js');
-  const { PoolClient } = await import('../oracle/chain/pool-client.js');
-  const { walkthrough } = await import('../oracle/chain/walkthrough.js');
-  const local = await Mina.LocalBlockchain({ proofsEnabled: true });
-  Mina.setActiveInstance(local);
-  local.setGlobalSlot(2 * 7140 + 100);
-  const [alice, bob, oracle, deployer, newcomer] = Array.from({ length: 5 }, () => PrivateKey.random()) as [InstanceType<typeof PrivateKey>, InstanceType<typeof PrivateKey>, InstanceType<typeof PrivateKey>, InstanceType<typeof PrivateKey>, InstanceType<typeof PrivateKey>];
-  for (const k of [alice, bob, oracle, deployer]) local.addAccount(k.toPublicKey(), (1000n * 1_000_000_000n).toString());
-  let counterStart = 0;
-  const params = { quorumPercent: 50, approvalPercent: 60, votingPeriod: 10, timelock: 5, executionWindow: 20, challengeWindow: 30, emitterStrategy: 0, backfillWindow: 47, rewardPolicy: 0 };
-  const deployed = await deployPool({
-    deployer, dacKey: PrivateKey.random(), poolKey: PrivateKey.random(), members: [alice, bob].map((k) => k.toPublicKey().toBase58()),
-    oracle: oracle.toPublicKey().toBase58(), params, constitutionHash: Field(1),
-    onProgress: (m) => { if (m.startsWith('opening')) counterStart = performance.now(); },
+  // prove: a trivial method (the floor), then every method once with real proofs.
+  class Floor extends SmartContract {
+    @method async touch() {}
+  }
+  await Floor.compile({ cache });
+  const { SimulatedChain } = await import('../oracle/chain/simulated.js');
+  const { TransactionPoster } = await import('../oracle/chain/poster.js');
+  const { PoolClient } = await import('../oracle/pool/client.js');
+  const { deployPool } = await import('../oracle/pool/deploy.js');
+  const { walkthrough } = await import('../oracle/pool/walkthrough.js');
+  const chain = await SimulatedChain.create({ proofsEnabled: true, slot: 3 * 7140 + 100 });
+  const [alice, bob, oracle, deployer, newcomer, floorKey] = Array.from({ length: 6 }, () => PrivateKey.random()) as [InstanceType<typeof PrivateKey>, InstanceType<typeof PrivateKey>, InstanceType<typeof PrivateKey>, InstanceType<typeof PrivateKey>, InstanceType<typeof PrivateKey>, InstanceType<typeof PrivateKey>];
+  for (const k of [alice, bob, oracle, deployer, newcomer]) chain.local.addAccount(k.toPublicKey(), (1000n * 1_000_000_000n).toString());
+  const floor = new Floor(floorKey.toPublicKey());
+  const deployFloor = await Mina.transaction(deployer.toPublicKey(), async () => {
+    AccountUpdate.fundNewAccount(deployer.toPublicKey(), 1);
+    await floor.deploy();
   });
+  await chain.submit((await deployFloor.prove()).sign([deployer, floorKey]));
+  const t0 = performance.now();
+  const touch = await Mina.transaction(deployer.toPublicKey(), () => floor.touch());
+  await touch.prove();
+  const floorMs = performance.now() - t0;
+  await chain.submit(touch.sign([deployer]));
+  const poster = new TransactionPoster({ chain, fee: 100_000_000n });
+  const params = { quorumPercent: 50, approvalPercent: 60, votingPeriod: 10, timelock: 5, executionWindow: 20, challengeWindow: 30, emitterStrategy: 0, backfillWindow: 47, rewardPolicy: 0, operatorFeePercent: 5, operator: oracle.toPublicKey().toBase58() };
+  const counterStart = performance.now();
+  const { addresses } = await deployPool({ poster, deployer, dacKey: PrivateKey.random(), poolKey: PrivateKey.random(), members: [alice, bob].map((k) => k.toPublicKey().toBase58()), oracle: oracle.toPublicKey().toBase58(), params, constitutionHash: (await import('o1js')).Field(1) });
   const proofs = [{ method: 'RewardPool.openCounter', calls: [] as string[], proveMs: performance.now() - counterStart }];
-  const client = new PoolClient({ dac: deployed.dac, pool: deployed.pool, mirror: deployed.mirror });
-  const steps = await walkthrough({ client, alice, bob, newcomer, oracle, operator: deployer, advanceTo: (slot) => local.setGlobalSlot(slot) });
+  const client = await PoolClient.open({ chain, poster, addresses });
+  const steps = await walkthrough({ client, alice, bob, newcomer, oracle, operator: deployer, advanceTo: (slot) => chain.advanceTo(slot) });
   for (const s of steps) proofs.push({ method: `${s.contract}.${s.method}`, calls: s.calls, proveMs: s.proveMs });
-  return { compileMs, proofs };
+  return { compileMs, proofs, floorMs };
 }
 
 async function child(task: string, input: string): Promise<void> {
@@ -130,52 +145,54 @@ async function child(task: string, input: string): Promise<void> {
 
 function measure<T = Measurement>(task: string, input: string): Promise<T> {
   return new Promise((resolve, reject) => {
-    const proc = fork(fileURLToPath(import.meta.url), ['--child', task, '--input', input], { execArgv: ['--expose-gc'] });
+    const proc = fork(fileURLToPath(new URL('./mina-pool.js', import.meta.url)), ['bench', '--child', task, '--input', input], { execArgv: ['--expose-gc'] });
     proc.once('message', (m) => resolve(m as T));
     proc.once('error', reject);
     proc.once('exit', (code) => code !== 0 && reject(new Error(`bench task ${task} exited with ${code}`)));
   });
 }
 
-async function main(): Promise<number> {
-  const { values } = parseCommandLine(process.argv.slice(2), {
-    child: { type: 'string' },
-    input: { type: 'string' },
-    json: { type: 'boolean' },
-    only: { type: 'string' },
-    'no-proofs': { type: 'boolean' },
-  });
-  if (values.only !== undefined && !['backfill', 'contracts'].includes(values.only)) {
-    throw new UsageError(`--only: backfill or contracts, got ${JSON.stringify(values.only)}`, { field: 'only' });
-  }
-  if (values.child !== undefined) {
-    await child(values.child, values.input!);
-    return 0;
-  }
-  const dir = await mkdtemp(join(tmpdir(), 'pool-bench-'));
-  try {
-    const backfill = values.only !== 'contracts' ? await backfillBench(dir, values.json ?? false) : undefined;
-    const contracts = values.only !== 'backfill' ? await contractsBench(dir, values['no-proofs'] ?? false, values.json ?? false) : undefined;
-    if (values.json) process.stdout.write(JSON.stringify({ backfill, contracts }) + '\n');
-    return 0;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+/** `mina-pool bench`: the figures the README reports. */
+export function benchCommand(): Command {
+  return command('bench', 'measure the backfill analysis (time, memory) and the contracts (rows, compile and proof times)')
+    .option('--only <part>', 'backfill or contracts', oneOf('backfill', 'contracts'))
+    .option('--no-proofs', 'skip proving (the longest part: about 20 minutes here)')
+    .option('--json', 'print one JSON object')
+    .addOption(new Option('--child <task>').hideHelp())
+    .addOption(new Option('--input <file>').hideHelp())
+    .addHelpText('after', '\nEach task runs in a child process of its own, so its peak memory and its caches are its own.')
+    .action(async (o: { only?: 'backfill' | 'contracts'; proofs: boolean; json?: boolean; child?: string; input?: string }) => {
+      if (o.child !== undefined) {
+        await child(o.child, o.input!);
+        return;
+      }
+      const dir = await mkdtemp(join(tmpdir(), 'pool-bench-'));
+      try {
+        const backfill = o.only !== 'contracts' ? await backfillBench(dir, o.json ?? false) : undefined;
+        const contracts = o.only !== 'backfill' ? await contractsBench(dir, !o.proofs, o.json ?? false) : undefined;
+        if (o.json) output(true, '', { backfill, contracts });
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
 }
 
 async function contractsBench(dir: string, noProofs: boolean, json: boolean) {
   const cacheDir = join(dir, 'compile-cache');
-  process.stderr.write('measuring constraint rows (analyzeMethods)…\n');
+  progress('measuring constraint rows (analyzeMethods)…');
   const { rows } = await measure<ContractFigures>('contracts:rows', cacheDir);
-  process.stderr.write('compiling with an empty cache (cold)…\n');
+  progress('compiling with an empty cache (cold; several minutes)…');
   const cold = (await measure<ContractFigures>('contracts:compile', cacheDir)).compileMs!;
-  process.stderr.write('compiling again with the filled cache…\n');
+  progress('compiling again with the filled cache…');
   const cached = (await measure<ContractFigures>('contracts:compile', cacheDir)).compileMs!;
   let proofs: ContractFigures['proofs'];
+  let floorMs: number | undefined;
   if (!noProofs) {
-    process.stderr.write('proving every method once (this takes a while)…\n');
-    proofs = (await measure<ContractFigures>('contracts:prove', cacheDir)).proofs;
+    progress('proving a trivial method, then every method once (this takes a while)…');
+    ({ proofs, floorMs } = await measure<ContractFigures>('contracts:prove', cacheDir));
   }
+  const timeOf = (method: string) => proofs?.find((p) => p.method === method)?.proveMs;
+  const members = floorMs === undefined ? undefined : Object.fromEntries(['PoolDac.vote', 'RewardPool.claim'].map((m) => [m, { rows: rows![m], proveMs: timeOf(m), overFloor: timeOf(m)! / floorMs! }]));
   if (!json) {
     const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
     process.stdout.write('\ncontract        compile cold  compile cached  ratio\n');
@@ -192,8 +209,12 @@ async function contractsBench(dir: string, noProofs: boolean, json: boolean) {
       const t = times ? s(median(times)) + (nested.length ? ` (+ ${nested.join(', ')})` : '') : parent ? `proved inside ${parent}` : '-';
       process.stdout.write(`${method.padEnd(36)} ${String(r).padStart(6)}   ${t}\n`);
     }
+    if (floorMs !== undefined && members) {
+      process.stdout.write(`\nthe two calls every member makes, against a trivial method proved in the same run (${s(floorMs)}):\n`);
+      for (const [m, x] of Object.entries(members)) process.stdout.write(`${m.padEnd(20)} ${String(x.rows).padStart(6)} rows  ${s(x.proveMs!)}  ${x.overFloor.toFixed(2)}× the floor\n`);
+    }
   }
-  return { rows, compileColdMs: cold, compileCachedMs: cached, proofs };
+  return { rows, compileColdMs: cold, compileCachedMs: cached, proofs, floorMs, members };
 }
 
 async function backfillBench(dir: string, json: boolean) {
@@ -227,4 +248,3 @@ async function backfillBench(dir: string, json: boolean) {
   return figures;
 }
 
-await runCli(main);

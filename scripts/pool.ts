@@ -1,374 +1,330 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { Field, Mina, PrivateKey, PublicKey, Signature, UInt32, UInt64 } from 'o1js';
-import { BlockProposal, EpochReport, ProposalKind, ProposalPayload, Ruling, SignedBlockProposal, poolTagOf, type ProposalKindName } from '../contracts/types.js';
-import { shareOf } from '../contracts/RewardPool.js';
-import { nanoToMina, requireMina } from '../oracle/amount.js';
+import { Field, PublicKey, Signature, UInt32, type PrivateKey } from 'o1js';
+import { z } from 'zod';
+import { InvalidArgumentError, type Command } from 'commander';
+import { nanoToMina } from '../oracle/amount.js';
 import { stateHashToField } from '../oracle/chain/base58.js';
-import { KeySet, paramsFromJson, type PoolParamsJson } from '../oracle/chain/pool-mirror.js';
-import { PoolSession } from '../oracle/chain/pool-session.js';
-import { InputError, UsageError, schemaError } from '../oracle/errors.js';
-import { constitutionHashOf, paramsSchema } from '../oracle/pool-file.js';
-import { intOption, parseCommandLine, runCli } from './cli.js';
+import { InputError, UsageError } from '../oracle/errors.js';
+import { fileProblem, readJsonFile } from '../oracle/json-file.js';
+import { claimShare, executeProposal, payloadFor, signBlockProposal, verificationKeyOf, type ProposalInput } from '../oracle/pool/operations.js';
+import { parametersFileSchema, constitutionHashOf } from '../oracle/pool/pool-file.js';
+import { PoolSession } from '../oracle/pool/session.js';
+import { poolStatus } from '../oracle/pool/status.js';
+import { BlockProposal, SignedBlockProposal } from '../contracts/types.js';
+import { command, minaAmount, oneOf, output, progress, wholeNumber } from './cli.js';
+import { loadAlias } from '../oracle/pool/session.js';
 
-const HELP = `Pool commands for members and the operator.
-
-Usage: npm run pool -- <command> [arguments] [--alias local] [--as NAME | --key FILE] [--json]
-
-Reading:
-  status                                  the pool: members, parameters, proposals, reports, balance
-  members                                 the members
-
-Governance (members):
-  propose add-member <KEY|NAME>
-  propose remove-member <KEY|NAME>
-  propose amend-constitution [--file CONSTITUTION.md]
-  propose set-parameters --params FILE.json
-  propose set-oracle <KEY|NAME>
-  propose ruling <EPOCH> uphold
-  propose ruling <EPOCH> replace --eligible NAME,KEY,…
-  vote <ID> for|against|abstain
-  execute <ID> [--params FILE.json]       anyone; set-parameters needs the new parameters
-  cancel <ID>                             the proposer, while voting is open
-
-Rewards:
-  report <EPOCH> --reward MINA --eligible NAME,KEY,… [--metrics-root F] [--event-log-hash F]
-                                          operator: posts a report signed with the oracle key
-  claim <EPOCH>                           an eligible member claims its share
-  dispute <EPOCH>                         a member, during the challenge window
-  apply-ruling <EPOCH> <PROPOSAL> [--eligible …]   anyone, after the ruling is executed
-  sign-proposal <SLOT> <STATE_HASH>       a member signs a block proposal (prints JSON)
-  slash <EPOCH> --proposals FILE.json     anyone: two signed proposals of one member, one slot
-  deposit <MINA>                          add MINA to the reward pool
-
-Local chain only:
-  wait <SLOTS>                            let slots pass
-
-Options:
-  --alias A      alias of deploy.config.json (default local)
-  --as NAME      act as a named key (alice, oracle, deployer…; see status), or --key FILE
-  --json         machine-readable output
-Exit codes: 0 done, 1 refused or failed (the reason is printed), 2 bad input or usage.`;
-
-const KINDS: Record<string, ProposalKindName> = {
-  'add-member': 'addMember',
-  'remove-member': 'removeMember',
-  'amend-constitution': 'amendConstitution',
-  'set-parameters': 'setParameters',
-  'set-oracle': 'setOracle',
-  ruling: 'arbitrationRuling',
-};
-
-/** Proposal kind number → its command-line name. */
-const KIND_ARG: Record<number, string> = Object.fromEntries(Object.entries(KINDS).map(([name, kind]) => [ProposalKind[kind], name]));
-
-const nano = requireMina;
-const mina = nanoToMina;
-
-function arg(positionals: string[], i: number, what: string): string {
-  const v = positionals[i];
-  if (v === undefined) throw new UsageError(`missing ${what} (see --help)`);
-  return v;
+interface PoolOptions {
+  alias: string;
+  as?: string;
+  key?: string;
+  json?: boolean;
 }
 
-function intArg(positionals: string[], i: number, what: string): number {
-  return intOption(what, arg(positionals, i, what))!;
-}
+const vkFileSchema = z.object({ data: z.string().min(1), hash: z.string().regex(/^\d+$/, 'expected a field element (decimal)') });
+const proposalsFileSchema = z
+  .array(z.object({ member: z.string().regex(/^B62/, 'expected a B62… key'), slot: z.number().int().min(0), blockHash: z.string().regex(/^\d+$/, 'expected a field element (decimal)'), signature: z.string().min(1) }))
+  .length(2, 'expected exactly two signed proposals of one member for one slot');
 
-async function readParams(file: string): Promise<PoolParamsJson> {
-  let value: unknown;
-  try {
-    value = JSON.parse(await readFile(resolve(file), 'utf8'));
-  } catch (e) {
-    throw new InputError(`${file}: cannot read the parameters (${(e as Error).message})`, { file });
-  }
-  const parsed = paramsSchema.safeParse(value);
-  if (!parsed.success) throw schemaError(parsed.error.issues, file);
-  return parsed.data;
-}
+/**
+ * `mina-pool pool …`: what members and the operator do. Each command checks its
+ * arguments first, then opens the pool (its chain, its events), then acts through the
+ * oracle's pool client, which explains any refusal in the pool's words.
+ */
+export function poolCommand(): Command {
+  const pool = command('pool', 'members and the operator: read the pool, govern it, report and claim rewards')
+    .option('--alias <name>', 'alias of deploy.config.json', 'local')
+    .option('--as <name>', 'act as a named key (alice, oracle, deployer…; see status)')
+    .option('--key <file>', 'act with a key file ({ privateKey, publicKey })')
+    .option('--json', 'print one JSON object')
+    .addHelpText('after', '\nExit codes: 0 done, 1 refused or failed (the reason is printed), 2 bad input or usage.');
 
-async function main(): Promise<number> {
-  const { values, positionals } = parseCommandLine(
-    process.argv.slice(2),
-    {
-      alias: { type: 'string' },
-      as: { type: 'string' },
-      key: { type: 'string' },
-      json: { type: 'boolean' },
-      file: { type: 'string' },
-      params: { type: 'string' },
-      eligible: { type: 'string' },
-      reward: { type: 'string' },
-      'metrics-root': { type: 'string' },
-      'event-log-hash': { type: 'string' },
-      proposals: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    true,
-  );
-  const command = positionals[0];
-  if (values.help || command === undefined) {
-    process.stdout.write(HELP + '\n');
-    return command === undefined && !values.help ? 2 : 0;
-  }
-  const session = await PoolSession.open(process.cwd(), values.alias ?? 'local');
-  const { client } = session;
-  const mirror = client.mirror;
-  const out = (text: string, json?: unknown) => process.stdout.write((values.json && json !== undefined ? JSON.stringify(json) : text) + '\n');
-
-  /** The acting key: --key FILE, --as NAME. */
-  const actor = async (): Promise<PrivateKey> => {
-    if (values.key !== undefined) return session.key(values.key);
-    if (values.as !== undefined) return session.key(values.as);
-    throw new UsageError(`say who acts: --as NAME (${Object.keys(session.state.keys).join(', ')}) or --key FILE`, { field: 'as' });
+  const opts = (cmd: Command) => cmd.optsWithGlobals() as PoolOptions;
+  /** Whoever acts must be named before anything else happens. */
+  const requireActor = (o: PoolOptions) => {
+    if (o.as === undefined && o.key === undefined) throw new UsageError('say who acts: --as NAME or --key FILE');
   };
-  /** A public key given as B62… or as a known name. */
-  const keyOf = async (text: string): Promise<PublicKey> => {
-    if (/^B62/.test(text)) {
-      try {
-        return PublicKey.fromBase58(text);
-      } catch {
-        throw new UsageError(`not a valid public key: ${text}`);
-      }
-    }
-    return (await session.key(text)).toPublicKey();
-  };
-  const keyList = async (text: string | undefined, field: string): Promise<string[]> => {
-    if (text === undefined || text.trim() === '') throw new UsageError(`--${field}: give the members as NAME,KEY,…`, { field });
-    return Promise.all(text.split(',').map(async (t) => (await keyOf(t.trim())).toBase58()));
-  };
+  const open = (o: PoolOptions) => PoolSession.open({ root: process.cwd(), alias: o.alias, log: progress });
+  const actor = (s: PoolSession, o: PoolOptions): Promise<PrivateKey> => (o.key !== undefined ? s.key(o.key) : s.key(o.as!));
 
-  // Names of the keys held here: read from the key files, only by the commands that show them.
-  const names = command === 'status' || command === 'members' ? await session.names() : new Map<string, string>();
-  const label = (key: string) => (names.has(key) ? `${names.get(key)} (${key})` : key);
+  pool
+    .command('status')
+    .description('the pool: balances, parameters, members, proposals and reports')
+    .action(async (_: unknown, cmd: Command) => {
+      const o = opts(cmd);
+      const s = await open(o);
+      const { text, json } = await poolStatus(s.client(), s.aliasName);
+      output(o.json, text, json);
+    });
 
-  switch (command) {
-    case 'status': {
-      await session.refresh();
-      const now = client.now();
-      const balance = Mina.getBalance(client.pool.address).toBigInt();
-      const paid = client.paid().toBigInt();
-      const proposals = mirror.proposals.map((p) => {
-        const id = Number(p.record.id.toBigint());
-        const t = client.tally(id);
-        return {
-          id,
-          kind: KIND_ARG[Number(p.record.kind.toBigint())] ?? p.record.kind.toString(),
-          proposer: p.record.proposer.toBase58(),
-          state: client.proposalState(id, now),
-          voteEnd: Number(p.record.voteEnd.toBigint()),
-          votes: { for: t.for.toString(), against: t.against.toString(), abstain: t.abstain.toString() },
-        };
-      });
-      const reports = [...mirror.reports.entries()].map(([epoch, r]) => ({
-        epoch,
-        reward: mina(r.record.report.reward.toBigInt()),
-        carryIn: r.record.carryIn.toString(),
-        eligible: Number(r.record.report.eligibleCount.toBigint()),
-        slashed: r.slashed.keys,
-        share: mina(shareOf(r.record).share.toBigInt()),
-        claimsOpenAt: Number(r.record.claimsOpenAt.toBigint()),
-        disputed: r.record.disputed.toBoolean(),
-      }));
-      const status = {
-        alias: session.name,
-        slot: now,
-        dac: mirror.dac.toBase58(),
-        pool: mirror.pool.toBase58(),
-        balance: mina(balance),
-        paid: mina(paid),
-        constitutionHash: mirror.constitutionHash.toString(),
-        params: mirror.params,
-        oracle: mirror.oracle,
-        members: mirror.members.keys,
-        keys: Object.keys(session.state.keys),
-        proposals,
-        reports,
-      };
-      const lines = [
-        `Pool on '${session.name}' at slot ${now}`,
-        `PoolDac ${status.dac}`,
-        `RewardPool ${status.pool}: balance ${status.balance} MINA, paid ${status.paid} MINA`,
-        `constitution hash ${status.constitutionHash}`,
-        `parameters: quorum ${mirror.params.quorumPercent} %, approval ${mirror.params.approvalPercent} %, voting ${mirror.params.votingPeriod} slots, timelock ${mirror.params.timelock}, execution window ${mirror.params.executionWindow}, challenge window ${mirror.params.challengeWindow}, backfill window ${mirror.params.backfillWindow}`,
-        `oracle ${label(status.oracle)}`,
-        `members (${status.members.length}):`,
-        ...status.members.map((k) => `  ${label(k)}`),
-        `keys here: ${status.keys.join(', ')}`,
-        `proposals (${proposals.length}):`,
-        ...proposals.map((p) => `  #${p.id} ${p.kind} by ${names.get(p.proposer) ?? p.proposer} — ${p.state} (voting ends at slot ${p.voteEnd}; for ${p.votes.for}, against ${p.votes.against}, abstain ${p.votes.abstain})`),
-        `reports (${reports.length}):`,
-        ...reports.map((r) => `  epoch ${r.epoch}: reward ${r.reward} MINA, ${r.eligible} eligible, share ${r.share} MINA, claims open at slot ${r.claimsOpenAt}${r.disputed ? ', DISPUTED' : ''}${r.slashed.length ? `, slashed ${r.slashed.length}` : ''}`),
-      ];
-      out(lines.join('\n'), status);
-      return 0;
+  pool
+    .command('members')
+    .description('the active members')
+    .action(async (_: unknown, cmd: Command) => {
+      const o = opts(cmd);
+      const s = await open(o);
+      const keys = s.client().mirror.activeMembers();
+      output(o.json, keys.map((k) => (s.names.has(k) ? `${s.names.get(k)} ${k}` : k)).join('\n'), keys.map((k) => ({ publicKey: k, name: s.names.get(k) })));
+    });
+
+  const propose = pool.command('propose').description('a member proposes; the others vote');
+  const proposeWith = (name: string, description: string, args: [string, string, ((v: string) => unknown)?][], configure: (c: Command) => Command, toInput: (s: PoolSession, args: unknown[], cmdOpts: Record<string, string | undefined>) => Promise<ProposalInput>) => {
+    let c = propose.command(name).description(description);
+    for (const [arg, desc, parse] of args) c = parse ? c.argument(arg, desc, parse) : c.argument(arg, desc);
+    configure(c).action(async (...all: unknown[]) => {
+      const cmd = all[all.length - 1] as Command;
+      const o = opts(cmd);
+      requireActor(o);
+      const prepared = await preread(cmd.opts());
+      const s = await open(o);
+      const input = await toInput(s, all.slice(0, args.length), { ...cmd.opts(), ...prepared });
+      const { kind, payload } = payloadFor(s.client(), input);
+      const result = await s.client().submit(await s.client().propose(await actor(s, o), kind, payload));
+      output(o.json, `proposal #${result.number} (${name}) made; voting is open until slot ${result.voteEnd}`, { number: result.number, id: result.id.toString(), voteEnd: result.voteEnd });
+    });
+  };
+  /** Files named by options are read and checked before the chain is touched. */
+  const preread = async (cmdOpts: Record<string, string | undefined>): Promise<Record<string, string | undefined>> => {
+    const out: Record<string, string | undefined> = {};
+    if (cmdOpts.params !== undefined) out.paramsJson = JSON.stringify(await readJsonFile(resolve(cmdOpts.params), parametersFileSchema, 'parameters'));
+    if (cmdOpts.vk !== undefined) out.vkJson = JSON.stringify(await readJsonFile(resolve(cmdOpts.vk), vkFileSchema, 'verification key file'));
+    if (cmdOpts.file !== undefined) {
+      const file = resolve(cmdOpts.file);
+      out.constitutionHash = constitutionHashOf(await readFile(file).catch((e) => Promise.reject(new InputError(`${cmdOpts.file}: cannot read the constitution (${fileProblem(e)})`)))).toString();
     }
-    case 'members': {
-      out(mirror.members.keys.map(label).join('\n'), mirror.members.keys.map((k) => ({ publicKey: k, name: names.get(k) })));
-      return 0;
-    }
-    case 'propose': {
-      const kindArg = arg(positionals, 1, 'the proposal kind (add-member, remove-member, amend-constitution, set-parameters, set-oracle, ruling)');
-      const kind = KINDS[kindArg];
-      if (kind === undefined) throw new UsageError(`unknown proposal kind '${kindArg}' (one of ${Object.keys(KINDS).join(', ')})`);
-      let payload = ProposalPayload.empty();
-      if (kind === 'addMember' || kind === 'removeMember' || kind === 'setOracle') {
-        payload = new ProposalPayload({ ...payload, key: await keyOf(arg(positionals, 2, 'the key (B62… or a name)')) });
-      } else if (kind === 'amendConstitution') {
-        const file = values.file ?? 'CONSTITUTION.md';
-        payload = new ProposalPayload({ ...payload, hash: constitutionHashOf(await readFile(resolve(file))) });
-      } else if (kind === 'setParameters') {
-        if (values.params === undefined) throw new UsageError('set-parameters needs --params FILE.json');
-        payload = new ProposalPayload({ ...payload, hash: paramsFromJson(await readParams(values.params)).hash() });
-      } else {
-        const epoch = intArg(positionals, 2, 'the epoch');
-        const decision = arg(positionals, 3, 'the decision (uphold or replace)');
-        if (decision !== 'uphold' && decision !== 'replace') throw new UsageError(`a ruling upholds or replaces, got '${decision}'`);
-        payload = new ProposalPayload({ ...payload, epoch: UInt32.from(epoch), decision: UInt32.from(Ruling[decision]) });
-        if (decision === 'replace') {
-          const set = new KeySet(await keyList(values.eligible, 'eligible'));
-          payload = new ProposalPayload({ ...payload, root: set.root(), count: UInt32.from(set.size) });
-        }
-      }
-      const sender = await actor();
-      await session.refresh([sender.toPublicKey()]);
-      const { id } = await session.submit(await client.propose(sender, kind, payload));
-      const p = mirror.proposal(id)!;
-      out(`proposal #${id} (${kindArg}) created; voting is open until slot ${p.record.voteEnd.toString()}`, { id, voteEnd: Number(p.record.voteEnd.toBigint()) });
-      return 0;
-    }
-    case 'vote': {
-      const id = intArg(positionals, 1, 'the proposal id');
-      const choice = arg(positionals, 2, 'the vote (for, against or abstain)');
-      if (!['for', 'against', 'abstain'].includes(choice)) throw new UsageError(`a vote is for, against or abstain, got '${choice}'`);
-      const sender = await actor();
-      await session.refresh([sender.toPublicKey()]);
-      await session.submit(await client.vote(sender, id, choice as 'for'));
-      const t = client.tally(id);
-      out(`voted ${choice} on proposal #${id} (for ${t.for}, against ${t.against}, abstain ${t.abstain})`, { id, choice });
-      return 0;
-    }
-    case 'execute': {
-      const id = intArg(positionals, 1, 'the proposal id');
-      const newParams = values.params === undefined ? undefined : await readParams(values.params);
-      const sender = await actor();
-      await session.refresh([sender.toPublicKey()]);
-      await session.submit(await client.execute(sender, id, newParams));
-      out(`proposal #${id} executed`, { id, state: 'executed' });
-      return 0;
-    }
-    case 'cancel': {
-      const id = intArg(positionals, 1, 'the proposal id');
-      const sender = await actor();
-      await session.submit(await client.cancel(sender, id));
-      out(`proposal #${id} canceled`, { id, state: 'canceled' });
-      return 0;
-    }
-    case 'report': {
-      const epoch = intArg(positionals, 1, 'the epoch');
-      if (values.reward === undefined) throw new UsageError('report needs --reward MINA');
-      const eligible = await keyList(values.eligible, 'eligible');
-      const set = new KeySet(eligible);
-      const oracle = await session.key('oracle').catch(() => {
-        throw new UsageError('the oracle key is not available here (no key named oracle)');
-      });
-      const field = (text: string | undefined, name: string) => {
-        if (text === undefined) return Field(0);
-        if (!/^\d+$/.test(text)) throw new UsageError(`--${name}: expected a field element (decimal), got ${JSON.stringify(text)}`);
-        return Field(text);
-      };
-      const report = new EpochReport({
-        epoch: UInt32.from(epoch),
-        reward: UInt64.from(nano(values.reward, 'reward')),
-        eligibleRoot: set.root(),
-        eligibleCount: UInt32.from(set.size),
-        metricsRoot: field(values['metrics-root'], 'metrics-root'),
-        eventLogHash: field(values['event-log-hash'], 'event-log-hash'),
-      });
-      const signature = Signature.create(oracle, report.message(poolTagOf(mirror.dac)));
-      const sender = values.as !== undefined || values.key !== undefined ? await actor() : oracle;
-      await session.refresh([sender.toPublicKey()]);
-      await session.submit(await client.postReport(sender, report, signature, oracle.toPublicKey(), set.keys));
-      const r = mirror.report(epoch)!;
-      out(`report for epoch ${epoch} posted: ${values.reward} MINA among ${set.size}; claims open at slot ${r.record.claimsOpenAt.toString()}`, { epoch, claimsOpenAt: Number(r.record.claimsOpenAt.toBigint()) });
-      return 0;
-    }
-    case 'claim': {
-      const epoch = intArg(positionals, 1, 'the epoch');
-      const sender = await actor();
-      await session.refresh([sender.toPublicKey()]);
-      const { amount } = await session.submit(await client.claim(sender, epoch));
-      out(`claimed ${mina(amount)} MINA for epoch ${epoch}`, { epoch, amount: amount.toString() });
-      return 0;
-    }
-    case 'dispute': {
-      const epoch = intArg(positionals, 1, 'the epoch');
-      const sender = await actor();
-      await session.submit(await client.dispute(sender, epoch));
-      out(`epoch ${epoch} disputed: claims wait for a ruling`, { epoch, disputed: true });
-      return 0;
-    }
-    case 'apply-ruling': {
-      const epoch = intArg(positionals, 1, 'the epoch');
-      const id = intArg(positionals, 2, 'the ruling proposal id');
-      const eligible = values.eligible === undefined ? undefined : await keyList(values.eligible, 'eligible');
-      const sender = await actor();
-      await session.submit(await client.applyRuling(sender, epoch, id, eligible));
-      out(`ruling #${id} applied to epoch ${epoch}`, { epoch, id });
-      return 0;
-    }
-    case 'sign-proposal': {
-      const slot = intArg(positionals, 1, 'the slot');
-      const hashText = arg(positionals, 2, 'the block state hash (3N…)');
+    return out;
+  };
+  const keyArg = (s: PoolSession, text: unknown) => s.publicKey(String(text));
+
+  proposeWith('add-member', 'add a member', [['<key>', 'B62… key or a name']], (c) => c, async (s, [k]) => ({ kind: 'addMember', key: await keyArg(s, k) }));
+  proposeWith('remove-member', 'remove a member', [['<key>', 'B62… key or a name']], (c) => c, async (s, [k]) => ({ kind: 'removeMember', key: await keyArg(s, k) }));
+  proposeWith('set-oracle', 'set the key that signs epoch reports', [['<key>', 'B62… key or a name']], (c) => c, async (s, [k]) => ({ kind: 'setOracle', key: await keyArg(s, k) }));
+  proposeWith('amend-constitution', 'set the constitution to a document', [], (c) => c.option('--file <file>', 'the new constitution', 'CONSTITUTION.md'), async (_s, _a, o) => ({ kind: 'amendConstitution', hash: Field(o.constitutionHash!) }));
+  proposeWith('set-parameters', 'set the parameters (all published on chain)', [], (c) => c.requiredOption('--params <file>', 'JSON with every parameter and the operator (a key or a name)'), async (s, _a, o) => {
+    const params = JSON.parse(o.paramsJson!) as z.infer<typeof parametersFileSchema>;
+    return { kind: 'setParameters', params: { ...params, operator: (await s.publicKey(params.operator)).toBase58() } };
+  });
+  proposeWith('ruling', 'rule on a disputed epoch: uphold its report, or replace its eligible members', [['<epoch>', 'the disputed epoch', wholeNumber()], ['<decision>', 'uphold or replace', oneOf('uphold', 'replace')]], (c) => c.option('--eligible <names>', 'replace: the eligible members, NAME,KEY,…'), async (s, [epoch, decision], o) => ({
+    kind: 'arbitrationRuling',
+    epoch: epoch as number,
+    decision: decision as 'uphold' | 'replace',
+    eligible: o.eligible === undefined ? undefined : await Promise.all(o.eligible.split(',').map(async (t) => (await s.publicKey(t.trim())).toBase58())),
+  }));
+  proposeWith('spend', 'pay an amount from the treasury (what is not owed to members)', [['<to>', 'B62… key or a name'], ['<mina>', 'amount in MINA', minaAmount()]], (c) => c, async (s, [to, amount]) => ({ kind: 'treasurySpend', key: await keyArg(s, to), amount: amount as bigint }));
+  proposeWith('upgrade', "set a contract's verification key (its code)", [['<contract>', 'PoolDac or RewardPool', oneOf('PoolDac', 'RewardPool')]], (c) => c.requiredOption('--vk <file>', 'the new verification key ({ data, hash }, see pool vk)'), async (_s, [target], o) => ({ kind: 'upgrade', target: target as 'PoolDac', vkHash: Field(JSON.parse(o.vkJson!).hash) }));
+
+  pool
+    .command('vote')
+    .description('a member votes on an open proposal, once')
+    .argument('<number>', 'the proposal number (#n in status)', wholeNumber())
+    .argument('<choice>', 'for, against or abstain', oneOf('for', 'against', 'abstain'))
+    .action(async (number: number, choice: 'for', _: unknown, cmd: Command) => {
+      const o = opts(cmd);
+      requireActor(o);
+      const s = await open(o);
+      const c = s.client();
+      await c.submit(await c.vote(await actor(s, o), number, choice));
+      const { tally } = await c.tally(number);
+      output(o.json, `voted ${choice} on proposal #${number} (for ${tally.for}, against ${tally.against}, abstain ${tally.abstain})`, { number, choice });
+    });
+
+  pool
+    .command('execute')
+    .description('anyone executes a passed proposal after its timelock (and pays a spend, applies a ruling or an upgrade)')
+    .argument('<number>', 'the proposal number', wholeNumber())
+    .option('--vk <file>', 'an upgrade: the verification key it voted for')
+    .action(async (number: number, cmdOpts: { vk?: string }, cmd: Command) => {
+      const o = opts(cmd);
+      requireActor(o);
+      const vk = cmdOpts.vk === undefined ? undefined : verificationKeyOf(await readJsonFile(resolve(cmdOpts.vk), vkFileSchema, 'verification key file'), cmdOpts.vk);
+      const s = await open(o);
+      const { applied } = await executeProposal(s.client(), await actor(s, o), number, { vk, log: progress });
+      output(o.json, `proposal #${number} executed${applied ? ` and its ${applied} applied` : ''}`, { number, state: 'executed', applied });
+    });
+
+  pool
+    .command('cancel')
+    .description('the proposer cancels its proposal while voting is open')
+    .argument('<number>', 'the proposal number', wholeNumber())
+    .action(async (number: number, _: unknown, cmd: Command) => {
+      const o = opts(cmd);
+      requireActor(o);
+      const s = await open(o);
+      await s.client().submit(await s.client().cancel(await actor(s, o), number));
+      output(o.json, `proposal #${number} canceled`, { number, state: 'canceled' });
+    });
+
+  pool
+    .command('deposit')
+    .description('pay MINA into the reward pool')
+    .argument('<mina>', 'amount in MINA', minaAmount())
+    .action(async (amount: bigint, _: unknown, cmd: Command) => {
+      const o = opts(cmd);
+      requireActor(o);
+      const s = await open(o);
+      await s.client().submit(await s.client().deposit(await actor(s, o), amount));
+      output(o.json, `deposited ${nanoToMina(amount)} MINA`, { amount: amount.toString() });
+    });
+
+  pool
+    .command('sweep')
+    .description("anyone moves the vault's coinbase rewards into the reward pool")
+    .argument('[mina]', 'amount in MINA (default: all of it)', minaAmount())
+    .action(async (amount: bigint | undefined, _: unknown, cmd: Command) => {
+      const o = opts(cmd);
+      requireActor(o);
+      const s = await open(o);
+      const r = await s.client().submit(await s.client().sweep(await actor(s, o), amount));
+      output(o.json, `swept ${nanoToMina(r.amount)} MINA from the vault into the reward pool`, { amount: r.amount.toString() });
+    });
+
+  pool
+    .command('report')
+    .description('the operator posts an epoch report signed with the oracle key')
+    .argument('<epoch>', 'an epoch that has ended on chain', wholeNumber())
+    .requiredOption('--reward <mina>', "the epoch's reward in MINA", minaAmount({ allowZero: true }))
+    .requiredOption('--eligible <names>', 'the eligible members, NAME,KEY,…')
+    .option('--metrics-root <field>', 'Merkle root of the metrics (decimal)', fieldOption('--metrics-root'))
+    .option('--event-log-hash <field>', "hash of the emitter's event log (decimal)", fieldOption('--event-log-hash'))
+    .option('--oracle <name>', 'the oracle key (a name or a key file)', 'oracle')
+    .action(async (epoch: number, cmdOpts: { reward: bigint; eligible: string; metricsRoot?: Field; eventLogHash?: Field; oracle: string }, cmd: Command) => {
+      const o = opts(cmd);
+      const s = await open(o);
+      const c = s.client();
+      const oracle = await s.key(cmdOpts.oracle);
+      const eligible = await Promise.all(cmdOpts.eligible.split(',').map(async (t) => (await s.publicKey(t.trim())).toBase58()));
+      const report = c.reportOf(epoch, cmdOpts.reward, eligible, { metricsRoot: cmdOpts.metricsRoot, eventLogHash: cmdOpts.eventLogHash });
+      const sender = o.as !== undefined || o.key !== undefined ? await actor(s, o) : oracle;
+      await c.submit(() => c.postReport(sender, report, c.signReport(oracle, report), oracle.toPublicKey()));
+      const r = c.report(epoch).record;
+      output(o.json, `report for epoch ${epoch} posted: ${nanoToMina(cmdOpts.reward)} MINA (fee ${nanoToMina(r.fee.toBigInt())}) among ${r.sharers.toString()}; claims open at slot ${r.claimsOpenAt.toString()}`, { epoch, claimsOpenAt: Number(r.claimsOpenAt.toBigint()), sharers: Number(r.sharers.toBigint()) });
+    });
+
+  pool
+    .command('open-claims')
+    .description("anyone opens a final report's claims (pays the operator's fee); claim does it when needed")
+    .argument('<epoch>', 'the epoch', wholeNumber())
+    .action(async (epoch: number, _: unknown, cmd: Command) => {
+      const o = opts(cmd);
+      requireActor(o);
+      const s = await open(o);
+      const sender = await actor(s, o);
+      await s.client().submit(() => s.client().openClaims(sender, epoch));
+      output(o.json, `claims of epoch ${epoch} are open`, { epoch });
+    });
+
+  pool
+    .command('claim')
+    .description('an eligible member claims its share of an epoch, once, after the challenge window')
+    .argument('<epoch>', 'the epoch', wholeNumber())
+    .action(async (epoch: number, _: unknown, cmd: Command) => {
+      const o = opts(cmd);
+      requireActor(o);
+      const s = await open(o);
+      const { amount } = await claimShare(s.client(), await actor(s, o), epoch, progress);
+      output(o.json, `claimed ${nanoToMina(amount)} MINA for epoch ${epoch}`, { epoch, amount: amount.toString() });
+    });
+
+  pool
+    .command('dispute')
+    .description("a member disputes a report during its challenge window; claims wait for a ruling")
+    .argument('<epoch>', 'the epoch', wholeNumber())
+    .action(async (epoch: number, _: unknown, cmd: Command) => {
+      const o = opts(cmd);
+      requireActor(o);
+      const s = await open(o);
+      await s.client().submit(await s.client().dispute(await actor(s, o), epoch));
+      output(o.json, `epoch ${epoch} disputed: claims wait for a ruling (propose ruling ${epoch} uphold|replace)`, { epoch, disputed: true });
+    });
+
+  pool
+    .command('sign-proposal')
+    .description('a member signs a block proposal for a slot (prints JSON: evidence the emitter and slashing use)')
+    .argument('<slot>', 'global slot', wholeNumber())
+    .argument('<stateHash>', "the block's state hash (3N…) or a field element")
+    .action(async (slot: number, hashText: string, _: unknown, cmd: Command) => {
+      const o = opts(cmd);
+      requireActor(o);
       const blockHash = stateHashToField(hashText) ?? (/^\d+$/.test(hashText) ? BigInt(hashText) : undefined);
       if (blockHash === undefined) throw new UsageError(`not a state hash (3N…) or a field element: ${hashText}`);
-      const signer = await actor();
-      const proposal = new BlockProposal({ slot: UInt32.from(slot), blockHash: Field(blockHash) });
-      const signature = Signature.create(signer, proposal.message(poolTagOf(mirror.dac)));
-      process.stdout.write(JSON.stringify({ member: signer.toPublicKey().toBase58(), slot, blockHash: blockHash.toString(), signature: signature.toBase58() }) + '\n');
-      return 0;
-    }
-    case 'slash': {
-      const epoch = intArg(positionals, 1, 'the epoch');
-      if (values.proposals === undefined) throw new UsageError('slash needs --proposals FILE.json (an array of two signed proposals, see sign-proposal)');
-      let list: { member: string; slot: number; blockHash: string; signature: string }[];
-      try {
-        list = JSON.parse(await readFile(resolve(values.proposals), 'utf8'));
-      } catch (e) {
-        throw new InputError(`${values.proposals}: cannot read the proposals (${(e as Error).message})`);
-      }
-      if (!Array.isArray(list) || list.length !== 2) throw new InputError(`${values.proposals}: expected an array of two signed proposals`);
+      const { alias } = await loadAlias(process.cwd(), o.alias);
+      if (!alias.addresses) throw new UsageError(`no pool is deployed under alias '${o.alias}': a proposal is signed for one pool`);
+      const s = await PoolSession.connect({ root: process.cwd(), alias: o.alias, log: progress });
+      const signer = await actor(s, o);
+      const signed = signBlockProposal(PublicKey.fromBase58(alias.addresses.PoolDac), signer, slot, blockHash);
+      process.stdout.write(JSON.stringify({ member: signer.toPublicKey().toBase58(), slot, blockHash: blockHash.toString(), signature: signed.signature.toBase58() }) + '\n');
+    });
+
+  pool
+    .command('slash')
+    .description('anyone slashes a member that signed two blocks for one slot of an epoch')
+    .argument('<epoch>', 'the epoch', wholeNumber())
+    .requiredOption('--proposals <file>', 'JSON array of the two signed proposals (see sign-proposal)')
+    .action(async (epoch: number, cmdOpts: { proposals: string }, cmd: Command) => {
+      const o = opts(cmd);
+      requireActor(o);
+      const list = await readJsonFile(resolve(cmdOpts.proposals), proposalsFileSchema, 'signed proposals');
+      const [first, second] = list as [(typeof list)[number], (typeof list)[number]];
+      if (first.member !== second.member) throw new InputError(`${cmdOpts.proposals}: the two proposals are from different members`);
       const signed = list.map((p, i) => {
         try {
           return new SignedBlockProposal({ proposal: new BlockProposal({ slot: UInt32.from(p.slot), blockHash: Field(p.blockHash) }), signature: Signature.fromBase58(p.signature) });
         } catch (e) {
-          throw new InputError(`${values.proposals}: proposal ${i + 1}: ${(e as Error).message}`);
+          throw new InputError(`${cmdOpts.proposals}: proposal ${i + 1}: ${(e as Error).message}`);
         }
-      });
-      if (list[0]!.member !== list[1]!.member) throw new InputError(`${values.proposals}: the two proposals are from different members`);
-      const sender = await actor();
-      await session.submit(await client.slash(sender, epoch, PublicKey.fromBase58(list[0]!.member), signed[0]!, signed[1]!));
-      out(`${list[0]!.member} slashed for epoch ${epoch}: its share goes to the others`, { epoch, member: list[0]!.member });
-      return 0;
-    }
-    case 'deposit': {
-      const amount = nano(arg(positionals, 1, 'the amount in MINA'), 'amount');
-      const sender = await actor();
-      await session.submit(await client.deposit(sender, amount));
-      out(`deposited ${mina(amount)} MINA`, { amount: amount.toString() });
-      return 0;
-    }
-    case 'wait': {
-      if (session.chain === undefined) throw new UsageError('wait applies to the local chain only: on a network, slots pass by themselves');
-      const slots = intArg(positionals, 1, 'the number of slots');
-      session.chain.advance(slots);
-      await session.save();
-      out(`slot ${session.chain.slot}`, { slot: session.chain.slot });
-      return 0;
-    }
-    default:
-      throw new UsageError(`unknown command '${command}' (see --help)`);
-  }
+      }) as [SignedBlockProposal, SignedBlockProposal];
+      const s = await open(o);
+      const member = PublicKey.fromBase58(first.member);
+      await s.client().submit(await s.client().slash(await actor(s, o), epoch, member, signed[0], signed[1]));
+      output(o.json, `${s.client().who(member)} slashed for epoch ${epoch}: its share goes to the others`, { epoch, member: first.member });
+    });
+
+  pool
+    .command('vk')
+    .description("compile a contract and write its verification key (for an upgrade proposal)")
+    .argument('<contract>', 'PoolDac or RewardPool', oneOf('PoolDac', 'RewardPool'))
+    .requiredOption('--out <file>', 'where to write { data, hash }')
+    .action(async (contract: 'PoolDac' | 'RewardPool', cmdOpts: { out: string }, cmd: Command) => {
+      const o = opts(cmd);
+      const { writeVerificationKey } = await import('../oracle/pool/verification-key.js');
+      const hash = await writeVerificationKey(process.cwd(), o.alias, contract, cmdOpts.out, progress);
+      output(o.json, `${contract}'s verification key (hash ${hash}) written to ${cmdOpts.out}`, { contract, hash, file: cmdOpts.out });
+    });
+
+  pool
+    .command('wait')
+    .description('local chain only: let slots pass')
+    .argument('<slots>', 'how many', wholeNumber(1, 10_000_000))
+    .action(async (slots: number, _: unknown, cmd: Command) => {
+      const o = opts(cmd);
+      const s = await PoolSession.connect({ root: process.cwd(), alias: o.alias, log: progress });
+      if (!s.chain.advance || s.chain.kind !== 'local') throw new UsageError(`${s.chain.label} is not the local chain: on a network, slots pass by themselves`);
+      const slot = await s.chain.advance(slots);
+      output(o.json, `slot ${slot}`, { slot });
+    });
+
+  pool
+    .command('fund')
+    .description("local chain only: pay MINA to a key from the chain's faucet")
+    .argument('<key>', 'B62… key or a name')
+    .argument('<mina>', 'amount in MINA', minaAmount())
+    .action(async (key: string, amount: bigint, _: unknown, cmd: Command) => {
+      const o = opts(cmd);
+      const s = await PoolSession.connect({ root: process.cwd(), alias: o.alias, log: progress });
+      if (!s.chain.fund || s.chain.kind !== 'local') throw new UsageError(`${s.chain.label} is not the local chain: it has no faucet`);
+      const pk = await s.publicKey(key);
+      await s.chain.fund(pk, amount);
+      output(o.json, `paid ${nanoToMina(amount)} MINA to ${s.names.get(pk.toBase58()) ?? pk.toBase58()}`, { publicKey: pk.toBase58(), amount: amount.toString() });
+    });
+
+  return pool;
 }
 
-await runCli(main);
+/** An option holding a field element in decimal. */
+function fieldOption(_name: string): (value: string) => Field {
+  return (value) => {
+    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`expected a field element (decimal), got ${JSON.stringify(value)}`);
+    return Field(value);
+  };
+}

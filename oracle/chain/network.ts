@@ -2,7 +2,7 @@ import { GraphQLClient } from 'graphql-request';
 import { Mina, TokenId, fetchAccount, fetchLastBlock, type Field, type PublicKey } from 'o1js';
 import { FetchError } from '../errors.js';
 import { TransactionRejected, failureCodes, type Chain, type ChainAccount, type ChainEvent, type Inclusion, type SignedTransaction } from './chain.js';
-import { o1jsInternals } from './o1js-internals.js';
+import { mockProof, o1jsInternals } from './o1js-internals.js';
 import { LOCAL_CHAIN_QUERY, LOCAL_ADVANCE_MUTATION, LOCAL_FUND_MUTATION } from './queries.js';
 
 export interface NetworkChainOptions {
@@ -15,6 +15,8 @@ export interface NetworkChainOptions {
   onWait?: (message: string) => void;
   /** Poll interval while waiting for inclusion (default 200 ms on the local network, 20 s elsewhere). */
   pollMs?: number;
+  /** Where the mock proof is kept between runs (the compile cache directory). */
+  cacheDir?: string;
 }
 
 /** What the local network (`npm run chain`) says about itself; a real daemon does not answer this. */
@@ -72,10 +74,16 @@ export class NetworkChain implements Chain {
     if (local && !local.proofsEnabled) {
       // Mock proofs: rebuild each transaction so that prove() makes dummy proofs.
       const o1js = await o1jsInternals();
+      const proof = options.cacheDir ? await mockProof(options.cacheDir) : await o1js.dummyBase64Proof();
       instance = {
         ...network,
         proofsEnabled: false,
-        transaction: (sender, f) => o1js.toTransactionPromise(async () => o1js.newTransaction((await network.transaction(sender, f)).transaction, false)),
+        transaction: (sender, f) =>
+          o1js.toTransactionPromise(async () => {
+            const tx = o1js.newTransaction((await network.transaction(sender, f)).transaction, false);
+            for (const u of tx.transaction.accountUpdates) if (u.lazyAuthorization?.kind === 'lazy-proof') o1js.setProof(u, proof);
+            return tx;
+          }),
       } as typeof network;
     }
     const chain = new NetworkChain(options, local, instance);

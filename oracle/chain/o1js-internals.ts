@@ -1,3 +1,4 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,6 +17,9 @@ type Base58 = { toBase58(x: Field): string; fromBase58(s: string): Field };
 export interface O1jsInternals {
   newTransaction(transaction: Mina.Transaction<false, false>['transaction'], proofsEnabled: boolean): Mina.Transaction<false, false>;
   toTransactionPromise(build: () => Promise<Mina.Transaction<false, false>>): ReturnType<typeof Mina.transaction>;
+  /** Sets a proof on an account update that waits for one (o1js `Authorization.setProof`). */
+  setProof(accountUpdate: unknown, proof: string): void;
+  dummyBase64Proof(): Promise<string>;
   LedgerHash: Base58;
   EpochSeed: Base58;
   StateHash: Base58;
@@ -28,6 +32,33 @@ export async function o1jsInternals(): Promise<O1jsInternals> {
   if (cached) return cached;
   const tx = await load<Pick<O1jsInternals, 'newTransaction' | 'toTransactionPromise'>>('lib/mina/v1/transaction.js');
   const b58 = await load<Pick<O1jsInternals, 'LedgerHash' | 'EpochSeed' | 'StateHash' | 'ReceiptChainHash'>>('lib/mina/v1/base58-encodings.js');
-  cached = { newTransaction: tx.newTransaction, toTransactionPromise: tx.toTransactionPromise, LedgerHash: b58.LedgerHash, EpochSeed: b58.EpochSeed, StateHash: b58.StateHash, ReceiptChainHash: b58.ReceiptChainHash };
+  const au = await load<{ Authorization: { setProof(au: unknown, proof: string): void } }>('lib/mina/v1/account-update.js');
+  const zk = await load<{ dummyBase64Proof(): Promise<string> }>('lib/proof-system/zkprogram.js');
+  cached = {
+    newTransaction: tx.newTransaction,
+    toTransactionPromise: tx.toTransactionPromise,
+    setProof: (u, p) => au.Authorization.setProof(u, p),
+    dummyBase64Proof: zk.dummyBase64Proof,
+    LedgerHash: b58.LedgerHash,
+    EpochSeed: b58.EpochSeed,
+    StateHash: b58.StateHash,
+    ReceiptChainHash: b58.ReceiptChainHash,
+  };
   return cached;
+}
+
+/**
+ * The mock proof a chain that does not check proofs accepts. Making one takes o1js about
+ * 10 s per process; it is the same every time, so it is kept in the compile cache directory.
+ */
+export async function mockProof(cacheDir: string): Promise<string> {
+  const file = join(cacheDir, 'mock-proof.b64');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    const proof = await (await o1jsInternals()).dummyBase64Proof();
+    await mkdir(cacheDir, { recursive: true });
+    await writeFile(file, proof + '\n');
+    return proof;
+  }
 }

@@ -163,10 +163,17 @@ export class PoolClient {
     return this.chain.slot();
   }
 
-  /** "at slot N (in K slots)" for messages. */
+  /** "slot N (in K slots, …)" for messages: on a network how long that is, on the local chain how to get there. */
   private async when(slot: number): Promise<string> {
     const now = await this.now();
-    return slot > now ? `slot ${slot} (in ${slot - now} slot${slot - now === 1 ? '' : 's'})` : `slot ${slot}`;
+    if (slot <= now) return `slot ${slot}`;
+    const k = slot - now;
+    const slots = `${k} slot${k === 1 ? '' : 's'}`;
+    if (this.chain.kind === 'network') {
+      const minutes = k * 3;
+      return `slot ${slot} (in ${slots}, about ${minutes >= 120 ? `${Math.round(minutes / 60)} h` : `${minutes} min`} at 3 min per slot)`;
+    }
+    return `slot ${slot} (in ${slots}${this.chain.kind === 'local' ? `; on the local chain: npm run pool -- wait ${k}` : ''})`;
   }
 
   private async exists(address: PublicKey, tokenId?: Field): Promise<boolean> {

@@ -85,3 +85,12 @@ export async function deployPool(p: DeployPoolParams): Promise<DeployPoolResult>
   const inclusion = await p.poster.send(prepared);
   return { addresses, transaction, inclusion };
 }
+
+/** What each key can still do once the pool is deployed (printed by the deploy, in the README). */
+export const KEY_POWERS = [
+  'PoolDac and RewardPool keys: nothing. Every update of these accounts needs a proof of their contract (access: proof), so the keys cannot sign for them: no payment, mint, delegation, nonce, state, permission or code change, not even as fee payer. Their code changes only through a passed upgrade proposal. (After a hard fork that raises the transaction version, Mina reads a proof-only verification-key permission as signature, but access still demands a proof, so the keys stay powerless.)',
+  'PoolVault key: not kept. It is drawn at random for the deploy and forgotten: the vault must accept coinbases (access: none), and after such a hard fork its key could replace its code. Its MINA can only be swept into RewardPool.',
+  'Deployer key: paid the deploy; it has no power over the pool.',
+  'Oracle key: signs epoch reports, which members can dispute during the challenge window; a report names only registered members and pays only from what the pool holds.',
+  'Member keys: one vote per proposal, one claim per epoch.',
+];

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,14 +6,11 @@ import { projectRoot } from '../../oracle/paths.js';
 import { readBlocksFile } from '../../oracle/chain/readers/index.js';
 import { vrfOutputToBase64Url } from '../../oracle/vrf/output.js';
 import { explorerBlocks, SimulatedExplorer } from '../helpers/explorer-server.js';
+import { expectRefusal, runBin, tempProject } from '../helpers/project.js';
 
-/** Runs a built command (`npm test` builds first) as a user would, without a shell. */
-function run(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile('node', [join(projectRoot(), 'dist', 'scripts', `${script}.js`), ...args], { cwd: projectRoot(), maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
-  });
+/** Runs `mina-pool <command> …` (built by `npm test`) as a user would, without a shell. */
+function run(script: string, args: string[]) {
+  return runBin(projectRoot(), [script, ...args]);
 }
 
 const SUMMARY_KEYS = ['from', 'to', 'slots', 'window', 'nonCanonicalBlocks', 'originalEmptySlots', 'emptySlots', 'emptyPercentBefore', 'emptyPercentAfter', 'waitlistLengthAtEnd', 'emptySlotList', 'backfilled'];
@@ -111,9 +107,11 @@ describe('simulate and backfill commands', () => {
       ['an empty file', () => ['--input', join(dir, 'empty.csv')], /empty\.csv: the file is empty/],
       ['a range with from > to', () => ['--input', join(dir, 'epoch.json'), '--from', '9', '--to', '3'], /empty range: --from \(9\) is greater than --to \(3\)/],
       ['a missing file', () => ['--input', join(dir, 'missing.csv')], /missing\.csv: cannot read the file \(no such file\)/],
-      ['an unknown option', () => ['--input', join(dir, 'epoch.json'), '--windw', '3'], /Unknown option '--windw'/],
-      ['a bad window', () => ['--input', join(dir, 'epoch.json'), '--window', 'ten'], /--window: expected an integer, got "ten"/],
-      ['a bad sweep', () => ['--input', join(dir, 'epoch.json'), '--sweep', '10:2'], /--sweep: need 1 ≤ A ≤ B, got 10:2/],
+      ['an unknown option', () => ['--input', join(dir, 'epoch.json'), '--windw', '3'], /unknown option '--windw'/],
+      ['a bad window', () => ['--input', join(dir, 'epoch.json'), '--window', 'ten'], /option '--window <n>' argument 'ten' is invalid\. expected a whole number, got "ten"/],
+      ['a negative window', () => ['--input', join(dir, 'epoch.json'), '--window', '-5'], /option '--window <n>' argument '-5' is invalid\. must be at least 1, got -5/],
+      ['a bad sweep', () => ['--input', join(dir, 'epoch.json'), '--sweep', '10:2'], /option '--sweep <A:B>' argument '10:2' is invalid\. need 1 ≤ A ≤ B, got 10:2/],
+      ['a chart that cannot be written', () => ['--input', join(dir, 'epoch.json'), '--sweep', '1:3', '--chart', '/no/dir/x.svg'], /\/no\/dir\/x\.svg: cannot write the chart \(the directory \/no\/dir does not exist\)/],
       ['no input', () => [], /give exactly one input/],
       ['--graphql without a range', () => ['--graphql', 'http://127.0.0.1:9/'], /--graphql needs --from and --to/],
     ];
@@ -128,7 +126,8 @@ describe('simulate and backfill commands', () => {
       expect(r.code).toBe(2);
       expect(r.stdout).toBe('');
       expect(r.stderr).toMatch(message);
-      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr.trim().split('\n')[0]).toMatch(/^error: /);
+      expect(r.stderr.trim().split('\n').length).toBeLessThanOrEqual(3); // the error, maybe a suggestion and a pointer to --help
       expect(r.stderr).not.toMatch(/ at .*\.js:\d+/); // no stack trace
     });
   });
@@ -142,20 +141,32 @@ describe('simulate and backfill commands', () => {
     expect((await run('simulate', ['--help'])).stdout).toContain('--seed');
   });
 
-  it('simulate rejects bad options with exit code 2', async () => {
-    const r = await run('simulate', ['--late', '2']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--late: expected a number between 0 and 1, got "2"/);
-    expect((await run('simulate', ['--ledger', join(dir, 'empty.csv')])).stderr).toMatch(/not valid JSON/);
+  it('simulate rejects bad options and unwritable outputs with exit code 2', async () => {
+    expectRefusal(await run('simulate', ['--late', '2']), 2, /option '--late <x>' argument '2' is invalid\. expected a number between 0 and 1, got "2"/);
+    expectRefusal(await run('simulate', ['--ledger', join(dir, 'empty.csv')]), 2, /the file is empty|not valid JSON/);
+    expectRefusal(await run('simulate', ['--out', '/no/dir/e.json', '--slots', '10']), 2, /\/no\/dir\/e\.json: cannot write the blocks \(the directory \/no\/dir does not exist\)/);
+    expectRefusal(await run('simulate', ['--out', 'e.txt']), 2, /expected a \.json or \.csv file, got "e\.txt"/);
   });
 });
 
 describe('start', () => {
-  it('simulates an epoch and prints the backfill summary and sweep', async () => {
-    const r = await run('start', []);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/Simulated epoch: \d+ of 495 producers online/);
-    expect(r.stdout).toMatch(/Backfill of the simulated epoch: slots 0-7139/);
-    expect(r.stdout).toMatch(/suggested window: \d+/);
-  });
+  it('starts the local chain, deploys the example pool, shows it and runs the backfill analysis', async () => {
+    const p = await tempProject('pool-start-');
+    try {
+      const r = await p.run('start', '--exit');
+      expect({ code: r.code, err: r.code === 0 ? '' : r.stderr.slice(-800) }).toEqual({ code: 0, err: '' });
+      expect(r.stderr).toMatch(/starting the local chain at http:\/\/127\.0\.0\.1:\d+\/graphql/);
+      expect(r.stdout).toMatch(/Pool on 'local' .* at slot 100000/);
+      expect(r.stdout).toMatch(/members \(4\):\n {2}alice/);
+      expect(r.stdout).toMatch(/Simulated epoch: \d+ of 495 producers online/);
+      expect(r.stdout).toMatch(/Backfill of the simulated epoch: slots 0-7139/);
+      expect(r.stdout).toMatch(/suggested window: \d+/);
+      // Its chain stopped with it; a second start finds the pool deployed on the chain's saved state.
+      const again = await p.run('start', '--exit');
+      expect(again.code).toBe(0);
+      expect(again.stderr).not.toMatch(/deploying the example pool/);
+    } finally {
+      await p.cleanup();
+    }
+  }, 240_000);
 });

@@ -1,6 +1,7 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { InputError } from '../../errors.js';
+import { writeOutput } from '../../json-file.js';
 import { vrfOutputToBase64Url } from '../../vrf/output.js';
 import type { BlockRecord } from '../types.js';
 import { readBlocksCsv, writeBlocksCsv } from './csv.js';
@@ -41,5 +42,5 @@ export async function readBlocksFile(file: string, options: JsonReadOptions = {}
 /** Writes blocks as CSV or JSON by the file's extension; VRF outputs as Mina's base64url. */
 export async function writeBlocksFile(file: string, blocks: readonly BlockRecord[]): Promise<void> {
   const csv = extname(file).toLowerCase() === '.csv';
-  await writeFile(file, csv ? writeBlocksCsv(blocks, vrfOutputToBase64Url) : writeBlocksJson(blocks, vrfOutputToBase64Url));
+  await writeOutput(file, csv ? writeBlocksCsv(blocks, vrfOutputToBase64Url) : writeBlocksJson(blocks, vrfOutputToBase64Url), 'blocks');
 }

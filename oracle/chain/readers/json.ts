@@ -1,4 +1,5 @@
 import { InputError } from '../../errors.js';
+import { parseJsonText } from '../../json-file.js';
 import type { BlockRecord } from '../types.js';
 import { toBlockRecord, type RawRecord } from './record.js';
 
@@ -14,24 +15,6 @@ export interface JsonReadOptions {
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** Parses JSON text; a syntax error names the file, line and column. */
-export function parseJsonText(text: string, file: string): unknown {
-  if (text.trim() === '') throw new InputError(`${file}: the file is empty`, { file });
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    const pos = /position (\d+)/.exec(message);
-    let where = '';
-    if (pos) {
-      const before = text.slice(0, Number(pos[1]));
-      const line = before.split('\n').length;
-      where = `:${line}:${before.length - before.lastIndexOf('\n')}`;
-    }
-    throw new InputError(`${file}${where}: not valid JSON (${message})`, { file }, { cause: e });
-  }
-}
 
 /** Finds the array of blocks: a plain array, `{blocks}` or a GraphQL answer `{data: {blocks}}`. */
 function blockArray(doc: unknown, file: string): { items: unknown[]; prefix: string } {
