@@ -13,6 +13,7 @@ import { PoolSession } from '../oracle/pool/session.js';
 import { poolStatus } from '../oracle/pool/status.js';
 import { BlockProposal, SignedBlockProposal } from '../contracts/types.js';
 import { command, minaAmount, oneOf, output, progress, wholeNumber } from './cli.js';
+import { KeyRing } from '../oracle/pool/keyring.js';
 import { loadAlias } from '../oracle/pool/session.js';
 
 interface PoolOptions {
@@ -250,8 +251,8 @@ export function poolCommand(): Command {
       if (blockHash === undefined) throw new UsageError(`not a state hash (3N…) or a field element: ${hashText}`);
       const { alias } = await loadAlias(process.cwd(), o.alias);
       if (!alias.addresses) throw new UsageError(`no pool is deployed under alias '${o.alias}': a proposal is signed for one pool`);
-      const s = await PoolSession.connect({ root: process.cwd(), alias: o.alias, log: progress });
-      const signer = await actor(s, o);
+      const keys = await KeyRing.load(process.cwd(), o.alias);
+      const signer = await (o.key !== undefined ? keys.key(o.key) : keys.key(o.as!));
       const signed = signBlockProposal(PublicKey.fromBase58(alias.addresses.PoolDac), signer, slot, blockHash);
       process.stdout.write(JSON.stringify({ member: signer.toPublicKey().toBase58(), slot, blockHash: blockHash.toString(), signature: signed.signature.toBase58() }) + '\n');
     });

@@ -37,6 +37,8 @@ export interface TransactionPosterDeps {
   /** Fee per transaction, in nanomina. */
   fee: bigint;
   log?: Log;
+  /** Run once before the first proof on a chain that checks proofs (compiling the contracts). */
+  beforeProving?: () => Promise<void>;
 }
 
 /** Seconds this machine takes per proof; the progress message says so. */
@@ -57,8 +59,11 @@ export class TransactionPoster {
   readonly fee: bigint;
   private readonly log: Log;
   private queue: Promise<unknown> = Promise.resolve();
+  private beforeProving?: Promise<void>;
+  private readonly deps: TransactionPosterDeps;
 
   constructor(deps: TransactionPosterDeps) {
+    this.deps = deps;
     this.chain = deps.chain;
     this.fee = deps.fee;
     this.log = deps.log ?? (() => {});
@@ -75,6 +80,12 @@ export class TransactionPoster {
   async prepare(request: PostRequest): Promise<PreparedTransaction> {
     const { label, sender } = request;
     this.chain.use();
+    if (this.chain.proofsEnabled && this.deps.beforeProving) {
+      // Verification keys depend on the network: compile with this chain active.
+      this.beforeProving ??= this.deps.beforeProving();
+      await this.beforeProving;
+      this.chain.use();
+    }
     for (const account of [sender.toPublicKey(), ...(request.accounts ?? [])]) await this.chain.account(account);
     this.log(`${label}: building`);
     let tx;

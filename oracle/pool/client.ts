@@ -1,4 +1,4 @@
-import { AccountUpdate, Field, Mina, PublicKey, Signature, UInt32, UInt64, VerificationKey, type PrivateKey } from 'o1js';
+import { AccountUpdate, Field, PublicKey, Signature, UInt32, UInt64, VerificationKey, type PrivateKey } from 'o1js';
 import { Bitmap } from '../../contracts/Bitmap.js';
 import { PoolDac } from '../../contracts/PoolDac.js';
 import { PoolVault } from '../../contracts/PoolVault.js';
@@ -6,7 +6,6 @@ import { RewardPool } from '../../contracts/RewardPool.js';
 import {
   AccountTag,
   EpochReport,
-  INCLUSION_SLACK,
   MAX_REGISTERED,
   ProposalKind,
   ProposalPayload,
@@ -14,13 +13,11 @@ import {
   SLOTS_PER_EPOCH,
   SignedBlockProposal,
   Tally,
-  TallyUnits,
   UpgradeTarget,
   VoteChoice,
   appliedReceiptAddress,
   claimReceiptAddress,
   claimsAddress,
-  memberKey,
   paidCounterAddress,
   poolTagOf,
   tallyAddress,
@@ -34,7 +31,7 @@ import { isStale } from '../chain/explain.js';
 import type { Log, PostRequest, TransactionPoster } from '../chain/poster.js';
 import { PoolError, type ErrorContext } from '../errors.js';
 import { decodeEvents } from './events.js';
-import { PoolMirror, type MirroredProposal, type MirroredReport, type PoolAddresses } from './mirror.js';
+import { MirrorMismatch, PoolMirror, type MirroredProposal, type MirroredReport, type PoolAddresses } from './mirror.js';
 import { paramsFromJson, paramsProblem } from './params.js';
 
 /** A pool action refused before it reaches the chain, with the reason in the pool's words. */
@@ -64,7 +61,6 @@ export interface PoolClientDeps {
 
 const CHOICES = { against: VoteChoice.against, for: VoteChoice.for, abstain: VoteChoice.abstain } as const;
 export type VoteChoiceName = keyof typeof CHOICES;
-const ACCOUNT_CREATION_FEE = 1_000_000_000n;
 
 /**
  * The pool as members and the operator use it: reads the chain, rebuilds the mirror from
@@ -111,8 +107,23 @@ export class PoolClient {
     return this.mirrorState;
   }
 
-  /** Rebuilds the mirror from the contracts' events and checks it against their state. */
+  /**
+   * Rebuilds the mirror from the contracts' events and checks it against their state. A
+   * transaction landing between the two reads (another process, another member) makes them
+   * disagree for a moment: the pool is read again, up to three times, before that is an error.
+   */
   async sync(): Promise<PoolMirror> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.readOnce();
+      } catch (e) {
+        if (!(e instanceof MirrorMismatch) || attempt >= 3) throw e;
+        await new Promise((r) => setTimeout(r, this.chain.kind === 'network' ? 5_000 : 300 * attempt));
+      }
+    }
+  }
+
+  private async readOnce(): Promise<PoolMirror> {
     this.chain.use();
     const [dacAccount, poolAccount] = [await this.chain.account(this.dac.address), await this.chain.account(this.pool.address)];
     if (!dacAccount?.zkapp || !poolAccount?.zkapp) {
