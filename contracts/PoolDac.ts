@@ -34,6 +34,7 @@ import {
   appliedReceiptAddress,
   memberEntry,
   memberEntryIn,
+  memberEntryOf,
   memberKey,
   poolContractPermissions,
   tallyAddress,
@@ -196,7 +197,7 @@ export class PoolDac extends TokenContract {
   @method async vote(record: ProposalRecord, members: MemberMap, choice: UInt32) {
     const voter = this.sender.getAndRequireSignature();
     members.root.assertEquals(record.membersRoot, PoolDacErrors.membersMismatch);
-    memberEntryIn(members, voter, PoolDacErrors.notMember).active.assertTrue(PoolDacErrors.notMember);
+    memberEntryOf(members, voter).active.assertTrue(PoolDacErrors.notMember);
     choice.assertLessThanOrEqual(UInt32.from(VoteChoice.abstain), PoolDacErrors.badChoice);
     this.currentSlot.requireBetween(record.voteStart, record.voteEnd);
 

@@ -38,6 +38,7 @@ import {
   claimReceiptAddress,
   claimsAddress,
   memberEntryIn,
+  memberEntryOf,
   paidCounterAddress,
   poolContractPermissions,
   poolTagOf,
@@ -102,6 +103,8 @@ export class RewardPool extends TokenContract {
   @state(UInt32) nextEpoch = State<UInt32>();
   /** Sum of all reported rewards, in nanomina. */
   @state(UInt64) totalReported = State<UInt64>();
+  /** The paid counter's address (set at deployment, never changed: reading it conflicts with nothing). */
+  @state(PublicKey) paidCounter = State<PublicKey>();
 
   readonly events = {
     reportPosted: ReportPostedEvent,
@@ -130,10 +133,12 @@ export class RewardPool extends TokenContract {
     this.reportsRoot.set(EMPTY_REPORTS_ROOT);
     this.nextEpoch.set(UInt32.zero);
     this.totalReported.set(UInt64.zero);
+    this.paidCounter.set(paidCounterAddress(this.address));
   }
 
   /** Creates the paid counter (balance = 1 + paid); part of the deploy transaction. */
   @method async openCounter() {
+    // In the deploy transaction, where the state that deploy sets cannot be read yet: derived again.
     const counter = this.internal.mint({ address: paidCounterAddress(this.address), amount: UInt64.one });
     counter.account.isNew.requireEquals(Bool(true));
   }
@@ -182,7 +187,7 @@ export class RewardPool extends TokenContract {
     const carryIn = Provable.if(hasPrevious, previous.share().carry, UInt64.zero);
 
     // Coverage: balance ≥ (reported − paid) + reward.
-    const counter = this.internal.mint({ address: paidCounterAddress(this.address), amount: UInt64.zero });
+    const counter = this.internal.mint({ address: this.paidCounter.getAndRequireEquals(), amount: UInt64.zero });
     counter.account.balance.requireEquals(paid.add(1));
     const reported = this.totalReported.getAndRequireEquals();
     this.account.balance.requireBetween(reported.sub(paid).add(report.reward), UInt64.MAXINT());
@@ -221,7 +226,7 @@ export class RewardPool extends TokenContract {
     const hash = record.hash();
     const claims = this.internal.mint({ address: claimsAddress(hash), amount: UInt64.one });
     claims.account.isNew.requireEquals(Bool(true));
-    this.internal.mint({ address: paidCounterAddress(this.address), amount: record.fee });
+    this.internal.mint({ address: this.paidCounter.getAndRequireEquals(), amount: record.fee });
     this.send({ to: record.operator, amount: record.fee });
     this.emitEvent('claimsOpened', new ClaimsOpenedEvent({ epoch: record.report.epoch, recordHash: hash, fee: record.fee }));
   }
@@ -234,7 +239,7 @@ export class RewardPool extends TokenContract {
   @method async claim(record: ReportRecord, registry: MemberMap) {
     const member = this.sender.getAndRequireSignature();
     registry.root.assertEquals(record.registryRoot, RewardPoolErrors.registryMismatch);
-    const { index } = memberEntryIn(registry, member, RewardPoolErrors.notEligible);
+    const { index } = memberEntryOf(registry, member);
     record.eligible.has(index).assertTrue(RewardPoolErrors.notEligible);
     const { share } = record.share();
     share.assertGreaterThan(UInt64.zero, RewardPoolErrors.nothingToClaim);
@@ -245,7 +250,7 @@ export class RewardPool extends TokenContract {
     const claims = this.internal.mint({ address: claimsAddress(hash), amount: share });
     claims.account.isNew.requireEquals(Bool(false));
     claims.account.balance.requireBetween(UInt64.one, UInt64.one.add(record.total()).sub(share));
-    this.internal.mint({ address: paidCounterAddress(this.address), amount: share });
+    this.internal.mint({ address: this.paidCounter.getAndRequireEquals(), amount: share });
     this.send({ to: member, amount: share });
     this.emitEvent('claimed', new ClaimedEvent({ epoch: record.report.epoch, member, amount: share }));
   }
@@ -321,7 +326,7 @@ export class RewardPool extends TokenContract {
     const id = record.id();
     const receipt = this.internal.mint({ address: appliedReceiptAddress(AccountTag.spendReceipt, id), amount: UInt64.one });
     receipt.account.isNew.requireEquals(Bool(true));
-    const counter = this.internal.mint({ address: paidCounterAddress(this.address), amount: UInt64.zero });
+    const counter = this.internal.mint({ address: this.paidCounter.getAndRequireEquals(), amount: UInt64.zero });
     counter.account.balance.requireEquals(paid.add(1));
     const owed = this.totalReported.getAndRequireEquals().sub(paid);
     this.account.balance.requireBetween(owed.add(payload.amount), UInt64.MAXINT());

@@ -42,6 +42,15 @@ export function memberEntry(value: Field): { index: UInt32; active: Bool } {
   return { index: quotient, active: rest.equals(UInt32.one) };
 }
 
+/**
+ * The member map entry of `member`, which must be in the map: an absent key cannot satisfy
+ * the proof (o1js: "Key does not exist in the tree"). Uses `get`, which needs no lookup
+ * tables (the votes' and claims' circuits stay small); {@link memberEntryIn} names the error.
+ */
+export function memberEntryOf(map: MemberMap, member: PublicKey): { index: UInt32; active: Bool } {
+  return memberEntry(map.get(memberKey(member)));
+}
+
 /** The member map entry of `member`, which must be in the map (else `error`). */
 export function memberEntryIn(map: MemberMap, member: PublicKey, error: string): { index: UInt32; active: Bool } {
   const entry = map.getOption(memberKey(member));
@@ -318,13 +327,44 @@ export const AccountTag = {
   upgradeReceipt: Field(7),
 } as const;
 
+/** A quadratic non-square of the base field (Euler's criterion: 5^((p−1)/2) = −1). */
+const NON_SQUARE = 5n;
+/** Candidates {@link derivedAddress} tries: each is a curve point's x with probability ½, so all fail with probability 2^−24. */
+export const ADDRESS_TRIES = 24;
+
+function squareRoot(v: bigint): bigint | undefined {
+  try {
+    return Field(v).sqrt().toBigInt();
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * A public key nobody holds the secret of, derived from `fields`: the address of a token
  * account that a contract uses as a receipt (created once: a nullifier) or a counter
- * (balance only ever added to, so concurrent transactions all apply).
+ * (balance only ever added to, so concurrent transactions all apply). Its x is the first of
+ * `Poseidon(h, j)`, j = 0, 1, …, that is a curve point's x, with even y (always a point too).
+ * The circuit proves each earlier candidate is not (a root of 5·(x³ + 5)) and this one is (a
+ * root of x³ + 5), so the address is unique; unlike `Poseidon.hashToGroup` it needs no
+ * lookup tables, which keeps a vote and a claim in a small circuit.
  */
 export function derivedAddress(fields: Field[]): PublicKey {
-  return PublicKey.fromGroup(Poseidon.hashToGroup(fields));
+  const base = Poseidon.hash(fields);
+  let x = Field(0);
+  let found = Bool(false);
+  for (let j = 0; j < ADDRESS_TRIES; j++) {
+    const candidate = Poseidon.hash([base, Field(j)]);
+    const rhs = candidate.mul(candidate).mul(candidate).add(5);
+    const square = Provable.witness(Bool, () => Bool(squareRoot(rhs.toBigInt()) !== undefined));
+    const root = Provable.witness(Field, () => Field(squareRoot(square.toBoolean() ? rhs.toBigInt() : Field(rhs.toBigInt()).mul(NON_SQUARE).toBigInt()) ?? 0n));
+    // For rhs ≠ 0 exactly one of rhs and 5·rhs is a square: the prover cannot lie about which.
+    root.mul(root).assertEquals(Provable.if(square, rhs, rhs.mul(NON_SQUARE)));
+    x = Provable.if(square.and(found.not()), candidate, x);
+    found = found.or(square);
+  }
+  found.assertTrue('No curve point among the address derivation tries');
+  return PublicKey.from({ x, isOdd: Bool(false) });
 }
 
 /** Address of a proposal's tally account. */
