@@ -343,18 +343,19 @@ function squareRoot(v: bigint): bigint | undefined {
 /**
  * A public key nobody holds the secret of, derived from `fields`: the address of a token
  * account that a contract uses as a receipt (created once: a nullifier) or a counter
- * (balance only ever added to, so concurrent transactions all apply). Its x is the first of
- * `Poseidon(h, j)`, j = 0, 1, …, that is a curve point's x, with even y (always a point too).
- * The circuit proves each earlier candidate is not (a root of 5·(x³ + 5)) and this one is (a
- * root of x³ + 5), so the address is unique; unlike `Poseidon.hashToGroup` it needs no
- * lookup tables, which keeps a vote and a claim in a small circuit.
+ * (balance only ever added to, so concurrent transactions all apply). With h the Poseidon
+ * hash of `fields`, its x is the first of h, h + 1, h + 2, … that is a curve point's x, with
+ * even y (always a point too). The circuit proves each earlier candidate is not (a root of
+ * 5·(x³ + 5)) and this one is (a root of x³ + 5), so the address is unique; two inputs share
+ * one only if their hashes differ by less than the tries. Unlike `Poseidon.hashToGroup` it
+ * needs no lookup tables, which keeps a vote and a claim in a small circuit.
  */
 export function derivedAddress(fields: Field[]): PublicKey {
   const base = Poseidon.hash(fields);
   let x = Field(0);
   let found = Bool(false);
   for (let j = 0; j < ADDRESS_TRIES; j++) {
-    const candidate = Poseidon.hash([base, Field(j)]);
+    const candidate = base.add(j);
     const rhs = candidate.mul(candidate).mul(candidate).add(5);
     const square = Provable.witness(Bool, () => Bool(squareRoot(rhs.toBigInt()) !== undefined));
     const root = Provable.witness(Field, () => Field(squareRoot(square.toBoolean() ? rhs.toBigInt() : Field(rhs.toBigInt()).mul(NON_SQUARE).toBigInt()) ?? 0n));

@@ -50,11 +50,13 @@ describe('contracts, proved for real', () => {
 
   it('the chain refuses a transaction whose proof is not from the contract: a rule cannot be skipped', async () => {
     // A vote by a non-member cannot be proved (the circuit is unsatisfiable) …
+    const outsider = PrivateKey.random();
+    chain.local.addAccount(outsider.toPublicKey(), (10n * MINA).toString());
     const { number } = await client.submit(await client.propose(alice, 'amendConstitution', new ProposalPayload({ ...ProposalPayload.empty(), hash: Field(7) })));
     const p = client.proposal(number);
     const map = client.mirror.mapAt(p.record.membersRoot);
-    await expect(Mina.transaction({ sender: newcomer.toPublicKey(), fee: 100_000_000 }, async () => {
-      AccountUpdate.fundNewAccount(newcomer.toPublicKey(), 1);
+    await expect(Mina.transaction({ sender: outsider.toPublicKey(), fee: 100_000_000 }, async () => {
+      AccountUpdate.fundNewAccount(outsider.toPublicKey(), 1);
       await client.dac.vote(p.record, map.clone(), UInt32.from(1));
     }).then((tx) => tx.prove())).rejects.toThrow();
     // … and a mock proof in its place (what skipping the circuit gives) is refused by the chain.
