@@ -1,0 +1,39 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { Field, PrivateKey, PublicKey, Signature } from 'o1js';
+
+/**
+ * A worker thread that checks and makes o1js signatures (about 4 ms each), so the
+ * emitter's event loop never waits for one. Messages: `{ id, op: 'verify', key, fields,
+ * signature }` → `{ id, ok }`; `{ id, op: 'sign', fields }` → `{ id, signature }` (with the
+ * key given at start); a failure answers `{ id, error }`.
+ */
+
+export type CryptoRequest =
+  | { id: number; op: 'verify'; key: string; fields: string[]; signature: string }
+  | { id: number; op: 'sign'; fields: string[] };
+
+export type CryptoResponse = { id: number; ok?: boolean; signature?: string; error?: string };
+
+const signer = typeof workerData?.signingKey === 'string' ? PrivateKey.fromBase58(workerData.signingKey as string) : undefined;
+
+parentPort!.on('message', (m: CryptoRequest) => {
+  let answer: CryptoResponse;
+  try {
+    if (m.op === 'verify') {
+      let ok = false;
+      try {
+        ok = Signature.fromBase58(m.signature).verify(PublicKey.fromBase58(m.key), m.fields.map((f) => Field(f))).toBoolean();
+      } catch {
+        ok = false; // a signature or key that does not decode does not verify
+      }
+      answer = { id: m.id, ok };
+    } else {
+      if (!signer) throw new Error('this worker has no signing key');
+      answer = { id: m.id, signature: Signature.create(signer, m.fields.map((f) => Field(f))).toBase58() };
+    }
+  } catch (e) {
+    answer = { id: m.id, error: e instanceof Error ? e.message : String(e) };
+  }
+  parentPort!.postMessage(answer);
+});
+parentPort!.postMessage({ id: 0, ok: true });

@@ -1,0 +1,352 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { EventType, Proposal, Receipt } from './types.js';
+
+/**
+ * The emitter's event log: an embedded SQLite database (WAL, `synchronous=FULL`, so a
+ * commit is on disk before the member gets its answer). Every event commits to the one
+ * before it (`hash = sha256(prev ‖ event)`), so the head hash pins the whole log and any
+ * later edit breaks the chain ({@link EventLog.verify}). Accepted proposals are unique per
+ * (slot, member, block), a slot's decision is unique per slot, and emission is recorded
+ * against the decision: a retry or a restart never doubles anything.
+ */
+
+/** An event as appended. */
+export interface NewEvent {
+  type: EventType;
+  slot: number;
+  member?: string;
+  blockHash?: string;
+  /** Rejection or miss code. */
+  code?: string;
+  /** When it happened, ms since the Unix epoch. */
+  at: number;
+  /** Received: arrival after the slot's start; selected / emitted: after the first valid arrival. */
+  latencyMs?: number;
+  data?: Record<string, unknown>;
+}
+
+/** An event as stored. */
+export interface LoggedEvent extends NewEvent {
+  seq: number;
+  prev: string;
+  hash: string;
+}
+
+/** A proposal the emitter accepted, with its receipt. */
+export interface AcceptedProposal {
+  slot: number;
+  member: string;
+  blockHash: string;
+  receivedAt: number;
+  proposal: Proposal;
+  receipt: Receipt;
+}
+
+/** A slot's decision: the block chosen, and when it reached the sink (if it has). */
+export interface Decision {
+  slot: number;
+  member: string;
+  blockHash: string;
+  decidedAt: number;
+  firstArrival: number;
+  emittedAt?: number;
+}
+
+export type AcceptOutcome =
+  | { outcome: 'accepted'; event: LoggedEvent }
+  | { outcome: 'duplicate'; earlier: AcceptedProposal }
+  | { outcome: 'equivocation'; earlier: AcceptedProposal; event: LoggedEvent };
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** The hash of an event after `prev`: sha256 over `prev` and the event's fields in a fixed order. */
+export function eventHash(prev: string, e: NewEvent & { seq: number }): string {
+  const body = JSON.stringify([e.seq, e.type, e.slot, e.member ?? null, e.blockHash ?? null, e.code ?? null, e.at, e.latencyMs ?? null, e.data ?? null]);
+  return createHash('sha256').update(prev).update('\n').update(body).digest('hex');
+}
+
+interface EventRow {
+  seq: number;
+  type: string;
+  slot: number;
+  member: string | null;
+  block_hash: string | null;
+  code: string | null;
+  at: number;
+  latency_ms: number | null;
+  data: string | null;
+  prev: string;
+  hash: string;
+}
+
+interface ProposalRow {
+  slot: number;
+  member: string;
+  block_hash: string;
+  received_at: number;
+  proposal: string;
+  receipt: string;
+}
+
+interface DecisionRow {
+  slot: number;
+  member: string;
+  block_hash: string;
+  decided_at: number;
+  first_arrival: number;
+  emitted_at: number | null;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY,
+  type TEXT NOT NULL,
+  slot INTEGER NOT NULL,
+  member TEXT,
+  block_hash TEXT,
+  code TEXT,
+  at INTEGER NOT NULL,
+  latency_ms REAL,
+  data TEXT,
+  prev TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_slot ON events (slot);
+CREATE INDEX IF NOT EXISTS events_member ON events (member, slot);
+CREATE TABLE IF NOT EXISTS proposals (
+  slot INTEGER NOT NULL,
+  member TEXT NOT NULL,
+  block_hash TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  proposal TEXT NOT NULL,
+  receipt TEXT NOT NULL,
+  PRIMARY KEY (slot, member, block_hash)
+);
+CREATE TABLE IF NOT EXISTS evidence (
+  slot INTEGER NOT NULL,
+  member TEXT NOT NULL,
+  first TEXT NOT NULL,
+  second TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (slot, member, second)
+);
+CREATE TABLE IF NOT EXISTS decisions (
+  slot INTEGER PRIMARY KEY,
+  member TEXT NOT NULL,
+  block_hash TEXT NOT NULL,
+  decided_at INTEGER NOT NULL,
+  first_arrival INTEGER NOT NULL,
+  emitted_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS closed_slots (slot INTEGER PRIMARY KEY);
+`;
+
+export class EventLog {
+  private readonly db: Database.Database;
+  private headSeq: number;
+  private headHash: string;
+  private readonly insertEvent: Database.Statement;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+    db.exec(SCHEMA);
+    const last = db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+    this.headSeq = last?.seq ?? 0;
+    this.headHash = last?.hash ?? GENESIS_HASH;
+    this.insertEvent = db.prepare('INSERT INTO events (seq, type, slot, member, block_hash, code, at, latency_ms, data, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  }
+
+  /** Opens (or creates) the log at `file`; `:memory:` for a throwaway log. */
+  static open(file: string): EventLog {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('busy_timeout = 5000');
+    return new EventLog(db);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** The last event's sequence number and hash (the genesis hash for an empty log). */
+  head(): { seq: number; hash: string } {
+    return { seq: this.headSeq, hash: this.headHash };
+  }
+
+  /** Appends one event (durable when this returns). */
+  append(event: NewEvent): LoggedEvent {
+    return this.db.transaction(() => this.appendInTransaction(event))();
+  }
+
+  private appendInTransaction(event: NewEvent): LoggedEvent {
+    const seq = this.headSeq + 1;
+    const prev = this.headHash;
+    const hash = eventHash(prev, { ...event, seq });
+    this.insertEvent.run(seq, event.type, event.slot, event.member ?? null, event.blockHash ?? null, event.code ?? null, event.at, event.latencyMs ?? null, event.data === undefined ? null : JSON.stringify(event.data), prev, hash);
+    this.headSeq = seq;
+    this.headHash = hash;
+    return { ...event, seq, prev, hash };
+  }
+
+  /** Runs `fn` in one transaction; the head moves back if it throws. */
+  private atomically<T>(fn: () => T): T {
+    const { headSeq, headHash } = this;
+    try {
+      return this.db.transaction(fn)();
+    } catch (e) {
+      this.headSeq = headSeq;
+      this.headHash = headHash;
+      throw e;
+    }
+  }
+
+  /**
+   * Records a verified proposal, in one transaction: a new (slot, member) is accepted
+   * (`received` event); the same block again is a duplicate (nothing written); another
+   * block from the same member for the same slot is equivocation (both signed proposals
+   * kept as evidence, an `equivocation` event).
+   */
+  accept(p: AcceptedProposal, latencyMs: number): AcceptOutcome {
+    return this.atomically(() => {
+      const rows = this.db.prepare('SELECT * FROM proposals WHERE slot = ? AND member = ? ORDER BY received_at').all(p.slot, p.member) as ProposalRow[];
+      const same = rows.find((r) => r.block_hash === p.blockHash);
+      if (same) return { outcome: 'duplicate', earlier: toAccepted(same) } as const;
+      if (rows.length > 0) {
+        const earlier = toAccepted(rows[0]!);
+        this.db.prepare('INSERT OR IGNORE INTO evidence (slot, member, first, second, at) VALUES (?, ?, ?, ?, ?)').run(p.slot, p.member, JSON.stringify(earlier.proposal), JSON.stringify(p.proposal), p.receivedAt);
+        const event = this.appendInTransaction({ type: 'equivocation', slot: p.slot, member: p.member, blockHash: p.blockHash, code: 'EQUIVOCATION', at: p.receivedAt, data: { earlierBlock: earlier.blockHash } });
+        return { outcome: 'equivocation', earlier, event } as const;
+      }
+      this.db.prepare('INSERT INTO proposals (slot, member, block_hash, received_at, proposal, receipt) VALUES (?, ?, ?, ?, ?, ?)').run(p.slot, p.member, p.blockHash, p.receivedAt, JSON.stringify(p.proposal), JSON.stringify(p.receipt));
+      const event = this.appendInTransaction({ type: 'received', slot: p.slot, member: p.member, blockHash: p.blockHash, at: p.receivedAt, latencyMs });
+      return { outcome: 'accepted', event } as const;
+    });
+  }
+
+  /** Accepted proposals of a slot, in arrival order. */
+  proposals(slot: number): AcceptedProposal[] {
+    return (this.db.prepare('SELECT * FROM proposals WHERE slot = ? ORDER BY received_at, rowid').all(slot) as ProposalRow[]).map(toAccepted);
+  }
+
+  /** Both signed proposals of every equivocation in a slot range. */
+  evidence(fromSlot: number, toSlot: number): { slot: number; member: string; first: Proposal; second: Proposal }[] {
+    const rows = this.db.prepare('SELECT * FROM evidence WHERE slot BETWEEN ? AND ? ORDER BY slot, at').all(fromSlot, toSlot) as { slot: number; member: string; first: string; second: string }[];
+    return rows.map((r) => ({ slot: r.slot, member: r.member, first: JSON.parse(r.first) as Proposal, second: JSON.parse(r.second) as Proposal }));
+  }
+
+  /**
+   * Records the slot's decision once, with `selected` for the winner and `ignored` for every
+   * other accepted proposal. Returns the decision in force (an earlier one wins).
+   */
+  decide(slot: number, winner: AcceptedProposal, at: number, strategy: string): Decision {
+    return this.atomically(() => {
+      const existing = this.decision(slot);
+      if (existing) return existing;
+      const all = this.proposals(slot);
+      const firstArrival = Math.min(...all.map((p) => p.receivedAt), winner.receivedAt);
+      this.db.prepare('INSERT INTO decisions (slot, member, block_hash, decided_at, first_arrival) VALUES (?, ?, ?, ?, ?)').run(slot, winner.member, winner.blockHash, at, firstArrival);
+      this.appendInTransaction({ type: 'selected', slot, member: winner.member, blockHash: winner.blockHash, at, latencyMs: at - firstArrival, data: { strategy } });
+      for (const p of all) if (p.member !== winner.member || p.blockHash !== winner.blockHash) this.appendInTransaction({ type: 'ignored', slot, member: p.member, blockHash: p.blockHash, at, data: { winner: winner.member } });
+      return { slot, member: winner.member, blockHash: winner.blockHash, decidedAt: at, firstArrival };
+    });
+  }
+
+  /** An accepted proposal that arrives after the slot was decided is logged as ignored. */
+  ignoreLate(p: AcceptedProposal, at: number, winner: string): void {
+    this.append({ type: 'ignored', slot: p.slot, member: p.member, blockHash: p.blockHash, at, code: 'DECIDED', data: { winner } });
+  }
+
+  decision(slot: number): Decision | undefined {
+    const row = this.db.prepare('SELECT * FROM decisions WHERE slot = ?').get(slot) as DecisionRow | undefined;
+    return row && toDecision(row);
+  }
+
+  /** Records that the decision reached the sink (once; a second call changes nothing). */
+  markEmitted(slot: number, at: number, sink: string): boolean {
+    return this.atomically(() => {
+      const d = this.decision(slot);
+      if (!d) throw new Error(`slot ${slot} has no decision to emit`);
+      if (d.emittedAt !== undefined) return false;
+      this.db.prepare('UPDATE decisions SET emitted_at = ? WHERE slot = ?').run(at, slot);
+      this.appendInTransaction({ type: 'emitted', slot, member: d.member, blockHash: d.blockHash, at, latencyMs: at - d.firstArrival, data: { sink } });
+      return true;
+    });
+  }
+
+  /** Decisions recorded but not yet confirmed by the sink (to deliver after a restart). */
+  pendingEmissions(): Decision[] {
+    return (this.db.prepare('SELECT * FROM decisions WHERE emitted_at IS NULL ORDER BY slot').all() as DecisionRow[]).map(toDecision);
+  }
+
+  /** Closes a slot's window once: a slot with no decision is logged `missed`. Returns false if already closed. */
+  closeSlot(slot: number, at: number): boolean {
+    return this.atomically(() => {
+      const done = this.db.prepare('INSERT OR IGNORE INTO closed_slots (slot) VALUES (?)').run(slot);
+      if (done.changes === 0) return false;
+      if (!this.decision(slot)) this.appendInTransaction({ type: 'missed', slot, code: 'NO_PROPOSAL', at });
+      return true;
+    });
+  }
+
+  /** The highest slot whose window was closed, if any. */
+  lastClosedSlot(): number | undefined {
+    const row = this.db.prepare('SELECT MAX(slot) AS slot FROM closed_slots').get() as { slot: number | null };
+    return row.slot ?? undefined;
+  }
+
+  /** Events with `from ≤ seq ≤ to`, at most `limit`. */
+  events(from: number, to: number, limit: number): LoggedEvent[] {
+    return (this.db.prepare('SELECT * FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq LIMIT ?').all(from, to, limit) as EventRow[]).map(toEvent);
+  }
+
+  /** Events of a slot range (an epoch), in order. */
+  eventsOfSlots(fromSlot: number, toSlot: number): LoggedEvent[] {
+    return (this.db.prepare('SELECT * FROM events WHERE slot BETWEEN ? AND ? ORDER BY seq').all(fromSlot, toSlot) as EventRow[]).map(toEvent);
+  }
+
+  /** Events of one slot, in order. */
+  eventsOfSlot(slot: number): LoggedEvent[] {
+    return this.eventsOfSlots(slot, slot);
+  }
+
+  /**
+   * Recomputes the hash chain from the first event: the first event whose stored hash
+   * or link does not match is reported, else the head.
+   */
+  verify(): { ok: true; head: string; events: number } | { ok: false; seq: number; problem: string } {
+    let prev = GENESIS_HASH;
+    let count = 0;
+    for (const row of this.db.prepare('SELECT * FROM events ORDER BY seq').iterate() as Iterable<EventRow>) {
+      const e = toEvent(row);
+      if (e.seq !== count + 1) return { ok: false, seq: e.seq, problem: `expected event ${count + 1}` };
+      if (e.prev !== prev) return { ok: false, seq: e.seq, problem: 'its link does not match the event before' };
+      if (eventHash(prev, e) !== e.hash) return { ok: false, seq: e.seq, problem: 'its content does not match its hash' };
+      prev = e.hash;
+      count++;
+    }
+    return { ok: true, head: prev, events: count };
+  }
+}
+
+function toAccepted(r: ProposalRow): AcceptedProposal {
+  return { slot: r.slot, member: r.member, blockHash: r.block_hash, receivedAt: r.received_at, proposal: JSON.parse(r.proposal) as Proposal, receipt: JSON.parse(r.receipt) as Receipt };
+}
+
+function toDecision(r: DecisionRow): Decision {
+  return { slot: r.slot, member: r.member, blockHash: r.block_hash, decidedAt: r.decided_at, firstArrival: r.first_arrival, ...(r.emitted_at === null ? {} : { emittedAt: r.emitted_at }) };
+}
+
+function toEvent(r: EventRow): LoggedEvent {
+  const e: LoggedEvent = { seq: r.seq, type: r.type as EventType, slot: r.slot, at: r.at, prev: r.prev, hash: r.hash };
+  if (r.member !== null) e.member = r.member;
+  if (r.block_hash !== null) e.blockHash = r.block_hash;
+  if (r.code !== null) e.code = r.code;
+  if (r.latency_ms !== null) e.latencyMs = r.latency_ms;
+  if (r.data !== null) e.data = JSON.parse(r.data) as Record<string, unknown>;
+  return e;
+}

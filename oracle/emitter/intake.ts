@@ -1,0 +1,114 @@
+import { stateHashToField } from '../chain/base58.js';
+import type { AcceptedProposal, EventLog } from './event-log.js';
+import type { ReceiptSigner } from './receipt.js';
+import type { SlotClock } from './slot-clock.js';
+import type { Window } from './selector.js';
+import { ProposalRejected, proposalSchema, type Proposal, type Receipt, type RejectionCode } from './types.js';
+
+/** Who is a member right now (the pool mirror in service, a fixed set in tests). */
+export interface Membership {
+  isMember(key: string): boolean;
+}
+
+/** Checks a member's signature over `[poolTag, slot, blockHash]` (off the event loop). */
+export type SignatureCheck = (member: string, fields: bigint[], signature: string) => Promise<boolean>;
+
+export interface IntakeDeps {
+  log: EventLog;
+  clock: SlotClock;
+  membership: Membership;
+  verify: SignatureCheck;
+  receipts: ReceiptSigner;
+  /** `poolTagOf(PoolDac address)`, as a decimal string. */
+  poolTag: string;
+  window: Window;
+  /** Largest accepted payload, in bytes of JSON. */
+  maxPayloadBytes: number;
+  /** After a proposal is durably logged (the selector). */
+  onAccepted?: (p: AcceptedProposal) => void;
+  /** After every rejection (metrics). */
+  onRejected?: (code: RejectionCode, member: string | undefined) => void;
+}
+
+/**
+ * The emitter's intake: validates a delivered proposal (schema, size, the slot's window,
+ * membership, signature), logs it durably and answers with a signed receipt; every refusal
+ * is a {@link ProposalRejected} with a stable code, and is logged too.
+ *
+ * @example
+ * const receipt = await intake.submit(body, bodyBytes);
+ */
+export class Intake {
+  constructor(private readonly deps: IntakeDeps) {}
+
+  /** Validates, logs and answers; throws {@link ProposalRejected}. */
+  async submit(body: unknown, bytes: number): Promise<Receipt> {
+    const { clock, log } = this.deps;
+    const at = clock.now();
+    let member: string | undefined;
+    let slot = clock.slotAt(at);
+    try {
+      const parsed = proposalSchema.safeParse(body);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        const field = issue.path.map(String).join('.') || '(body)';
+        throw new ProposalRejected('MALFORMED', `field '${field}': ${issue.message}`, { field });
+      }
+      const p = parsed.data;
+      member = p.member;
+      slot = p.slot;
+      this.checkSize(p, bytes);
+      this.checkWindow(p, at);
+      if (!this.deps.membership.isMember(p.member)) throw new ProposalRejected('NOT_MEMBER', `${p.member} is not a member of this pool`, { member: p.member });
+      const earlier = log.proposals(p.slot).find((e) => e.member === p.member && e.blockHash === p.blockHash);
+      if (earlier) throw duplicate(earlier);
+      const ok = await this.deps.verify(p.member, [BigInt(this.deps.poolTag), BigInt(p.slot), stateHashToField(p.blockHash)!], p.signature);
+      if (!ok) throw new ProposalRejected('BAD_SIGNATURE', `the signature is not ${p.member}'s over [poolTag, ${p.slot}, ${p.blockHash}]`, { member: p.member, slot: p.slot });
+      return this.record(p, at);
+    } catch (e) {
+      if (e instanceof ProposalRejected) {
+        if (e.code !== 'EQUIVOCATION') log.append({ type: 'rejected', slot: Math.max(0, slot), ...(member ? { member } : {}), code: e.code, at, data: { reason: e.message } });
+        this.deps.onRejected?.(e.code as RejectionCode, member);
+      }
+      throw e;
+    }
+  }
+
+  /** Logs a refusal that never reached {@link submit} (a body the HTTP layer could not read). */
+  rejectUnread(code: RejectionCode, reason: string): void {
+    const at = this.deps.clock.now();
+    this.deps.log.append({ type: 'rejected', slot: Math.max(0, this.deps.clock.slotAt(at)), code, at, data: { reason } });
+    this.deps.onRejected?.(code, undefined);
+  }
+
+  private checkSize(p: Proposal, bytes: number): void {
+    const payloadBytes = Buffer.byteLength(JSON.stringify(p.payload));
+    if (payloadBytes > this.deps.maxPayloadBytes || bytes > this.deps.maxPayloadBytes + 16_384) {
+      throw new ProposalRejected('TOO_LARGE', `the block is ${payloadBytes} bytes; at most ${this.deps.maxPayloadBytes} are accepted`, { bytes: payloadBytes });
+    }
+  }
+
+  private checkWindow(p: Proposal, at: number): void {
+    const { clock, window } = this.deps;
+    const start = clock.slotStart(p.slot);
+    if (at < start - window.earlyMs) throw new ProposalRejected('TOO_EARLY', `slot ${p.slot} opens at ${new Date(start - window.earlyMs).toISOString()}`, { slot: p.slot });
+    if (at >= start + window.closeMs) throw new ProposalRejected('WINDOW_CLOSED', `slot ${p.slot} closed at ${new Date(start + window.closeMs).toISOString()}`, { slot: p.slot });
+  }
+
+  private record(p: Proposal, at: number): Receipt {
+    const { log, clock } = this.deps;
+    const receipt = this.deps.receipts.sign({ slot: p.slot, member: p.member, blockHash: p.blockHash, receivedAt: at });
+    const accepted: AcceptedProposal = { slot: p.slot, member: p.member, blockHash: p.blockHash, receivedAt: at, proposal: p, receipt };
+    const outcome = log.accept(accepted, at - clock.slotStart(p.slot));
+    if (outcome.outcome === 'duplicate') throw duplicate(outcome.earlier);
+    if (outcome.outcome === 'equivocation') {
+      throw new ProposalRejected('EQUIVOCATION', `${p.member} already proposed block ${outcome.earlier.blockHash} for slot ${p.slot}; both signed proposals are kept`, { slot: p.slot, member: p.member });
+    }
+    this.deps.onAccepted?.(accepted);
+    return receipt;
+  }
+}
+
+function duplicate(earlier: AcceptedProposal): ProposalRejected {
+  return new ProposalRejected('DUPLICATE', `slot ${earlier.slot}, block ${earlier.blockHash}, accepted at ${new Date(earlier.receivedAt).toISOString()}`, { slot: earlier.slot, member: earlier.member }, earlier.receipt);
+}

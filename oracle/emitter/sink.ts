@@ -1,0 +1,83 @@
+import { mkdir, open, readdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FetchError } from '../errors.js';
+
+/** The chosen block of a slot, as handed on. */
+export interface Emission {
+  slot: number;
+  member: string;
+  blockHash: string;
+  /** The block as the member delivered it (Mina's precomputed block JSON). */
+  payload: unknown;
+}
+
+/**
+ * Where the winner of a slot goes. `deliver` must be idempotent by block hash: the emitter
+ * records its decision first and delivers again after a restart until the sink confirms,
+ * so "exactly once" rests on the recorded decision, not on timing.
+ */
+export interface Sink {
+  readonly name: string;
+  deliver(e: Emission): Promise<void>;
+}
+
+/**
+ * The default sink: one file per slot in a spool directory (`slot-<slot>-<blockHash>.json`),
+ * written to a temporary name, synced and renamed, so a reader never sees half a block and a
+ * second delivery of the same block finds the file and does nothing.
+ */
+export class SpoolSink implements Sink {
+  readonly name: string;
+  constructor(readonly dir: string) {
+    this.name = `spool ${dir}`;
+  }
+
+  static fileName(slot: number, blockHash: string): string {
+    return `slot-${String(slot).padStart(10, '0')}-${blockHash}.json`;
+  }
+
+  async deliver(e: Emission): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const name = SpoolSink.fileName(e.slot, e.blockHash);
+    const existing = await readdir(this.dir);
+    if (existing.includes(name)) return;
+    const other = existing.find((f) => f.startsWith(`slot-${String(e.slot).padStart(10, '0')}-`) && f.endsWith('.json'));
+    if (other) throw new Error(`the spool already holds another block for slot ${e.slot} (${other}): refusing a second block for one slot`);
+    const tmp = join(this.dir, `.${name}.${process.pid}.tmp`);
+    await writeFile(tmp, JSON.stringify({ slot: e.slot, member: e.member, blockHash: e.blockHash, block: e.payload }));
+    const fh = await open(tmp, 'r');
+    await fh.sync();
+    await fh.close();
+    await rename(tmp, join(this.dir, name));
+    const dh = await open(this.dir, 'r');
+    await dh.sync();
+    await dh.close();
+  }
+}
+
+/**
+ * Hands the winner to a relay (the pool's gateway node's helper) by HTTP POST, with the
+ * block hash as `Idempotency-Key`; a 2xx or a 409 (already have it) confirms delivery.
+ */
+export class HttpSink implements Sink {
+  readonly name: string;
+  constructor(readonly url: string, private readonly timeoutMs = 5_000) {
+    this.name = `relay ${url}`;
+  }
+
+  async deliver(e: Emission): Promise<void> {
+    let response: Response;
+    try {
+      response = await fetch(this.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': e.blockHash },
+        body: JSON.stringify({ slot: e.slot, member: e.member, blockHash: e.blockHash, block: e.payload }),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (cause) {
+      throw new FetchError(`the relay at ${this.url} did not answer: ${cause instanceof Error ? cause.message : String(cause)}`, { url: this.url, slot: e.slot }, { cause });
+    }
+    if (!response.ok && response.status !== 409) throw new FetchError(`the relay at ${this.url} refused slot ${e.slot}: HTTP ${response.status}`, { url: this.url, slot: e.slot, status: response.status });
+  }
+}
+
