@@ -88,8 +88,9 @@ export interface RewardPoolInit {
  * member, the operator's fee, arbitration (disputes, equivocation slashing, rulings) and
  * treasury spending by vote. Coinbase rewards reach it through the vault (`PoolVault`).
  *
- * Claims read no state of this account: once a report is final, `openClaims` creates its
- * claims account at an address derived from the final record; a claim creates the member's
+ * Claims read no state that changes (only `paidCounter`, set at deployment): once a report
+ * is final, `openClaims` creates its claims account at an address derived from the final
+ * record; a claim creates the member's
  * receipt (one claim per member), adds its share to that account (whose balance may never
  * pass the report's total) and to the paid counter, and sends the share. So any number of
  * claims built against the same state all apply, whatever else lands in the same block.
@@ -232,9 +233,9 @@ export class RewardPool extends TokenContract {
   }
 
   /**
-   * An eligible member claims its even share of a final report, once. Reads no state:
-   * the record is final if its claims account exists, and that account's balance never
-   * passes the report's total.
+   * An eligible member claims its even share of a final report, once. Reads no state that
+   * changes (only the paid counter's address, fixed at deployment): the record is final if
+   * its claims account exists, and that account's balance never passes the report's total.
    */
   @method async claim(record: ReportRecord, registry: MemberMap) {
     const member = this.sender.getAndRequireSignature();

@@ -330,7 +330,7 @@ export const AccountTag = {
 /** A quadratic non-square of the base field (Euler's criterion: 5^((p−1)/2) = −1). */
 const NON_SQUARE = 5n;
 /** Candidates {@link derivedAddress} tries: each is a curve point's x with probability ½, so all fail with probability 2^−24. */
-export const ADDRESS_TRIES = 24;
+const ADDRESS_TRIES = 24;
 
 function squareRoot(v: bigint): bigint | undefined {
   try {

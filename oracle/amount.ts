@@ -1,6 +1,7 @@
 import { InputError } from './errors.js';
 
-const NANO_PER_MINA = 1_000_000_000n;
+/** Nanomina in one MINA. */
+export const NANO_PER_MINA = 1_000_000_000n;
 
 /** A MINA amount written in decimal ("372093", "0.000001", "12.5") → nanomina, or `undefined`. */
 export function minaToNano(text: string): bigint | undefined {

@@ -1,9 +1,9 @@
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
-import { schemaError } from './errors.js';
-import { readJsonFile } from './json-file.js';
+import { parseWith, readJsonFile } from './json-file.js';
 
-const relativePath = z
+/** A path relative to the project (zkapp-cli keeps relative paths). */
+export const relativePath = z
   .string()
   .min(1, 'must not be empty')
   .refine((p) => !isAbsolute(p), 'must be a path relative to the project (zkapp-cli keeps relative paths)');
@@ -11,7 +11,7 @@ export const b62 = z.string().regex(/^B62[1-9A-HJ-NP-Za-km-z]{52}$/, 'expected a
 const endpoint = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL of a GraphQL endpoint' });
 
 /** One alias of `deploy.config.json` (zkapp-cli's `deployAliases` entry). */
-export const deployAliasSchema = z.object({
+const deployAliasSchema = z.object({
   networkId: z.enum(['testnet', 'mainnet']),
   /** The daemon's GraphQL endpoint (for `local`, the local chain's: `npm run chain`). */
   url: endpoint,
@@ -36,9 +36,7 @@ export type DeployConfig = z.infer<typeof deployConfigSchema>;
 
 /** Validates a parsed `deploy.config.json`; the error names the field (`deployAliases.local.fee`). */
 export function parseDeployConfig(value: unknown, file = 'deploy.config.json'): DeployConfig {
-  const parsed = deployConfigSchema.safeParse(value);
-  if (!parsed.success) throw schemaError(parsed.error.issues, file);
-  return parsed.data;
+  return parseWith(deployConfigSchema, value, file);
 }
 
 /**

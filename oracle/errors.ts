@@ -44,9 +44,14 @@ export class FetchError extends PoolError {
   }
 }
 
+/** The first problem of a failed schema check: the field's path (`a.b.0`, empty for the root) and the message. */
+export function firstIssue(issues: readonly { path: readonly PropertyKey[]; message: string }[]): { field: string; message: string } {
+  const issue = issues[0]!;
+  return { field: issue.path.map(String).join('.'), message: issue.message };
+}
+
 /** The first problem of a failed schema check, as an {@link InputError} naming the file and the field. */
 export function schemaError(issues: readonly { path: readonly PropertyKey[]; message: string }[], file: string, where = 'field'): InputError {
-  const issue = issues[0]!;
-  const field = issue.path.map(String).join('.');
-  return new InputError(`${file}: ${where} '${field || '(root)'}': ${issue.message}`, { file, field });
+  const { field, message } = firstIssue(issues);
+  return new InputError(`${file}: ${where} '${field || '(root)'}': ${message}`, { file, field });
 }

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ZodType } from 'zod';
 import { InputError, schemaError } from './errors.js';
@@ -43,7 +43,12 @@ export async function readJsonFile<T>(file: string, schema: ZodType<T>, what: st
   } catch (e) {
     throw new InputError(`${file}: cannot read the ${what} (${fileProblem(e)})`, { file }, { cause: e });
   }
-  const parsed = schema.safeParse(parseJsonText(text, file));
+  return parseWith(schema, parseJsonText(text, file), file);
+}
+
+/** Checks a parsed value against a schema; a field that does not fit is an {@link InputError} naming the file and field. */
+export function parseWith<T>(schema: ZodType<T>, value: unknown, file: string): T {
+  const parsed = schema.safeParse(value);
   if (!parsed.success) throw schemaError(parsed.error.issues, file);
   return parsed.data;
 }
@@ -51,19 +56,38 @@ export async function readJsonFile<T>(file: string, schema: ZodType<T>, what: st
 /** Like {@link readJsonFile}, but a missing file is `undefined`. */
 export async function readJsonFileIfExists<T>(file: string, schema: ZodType<T>, what: string): Promise<T | undefined> {
   try {
-    await readFile(file);
+    return await readJsonFile(file, schema, what);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (e instanceof InputError && (e.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return undefined;
+    throw e;
   }
-  return readJsonFile(file, schema, what);
 }
 
-/** Writes JSON atomically (a temporary file, then a rename), so a crash never leaves half a file. */
-export async function writeJsonAtomic(file: string, value: unknown, mode?: number): Promise<void> {
+/**
+ * Writes a file atomically (a temporary file, then a rename), so a crash never leaves half a
+ * file; `durable` also syncs the file and its directory before returning.
+ */
+export async function writeTextAtomic(file: string, text: string, options: { mode?: number; durable?: boolean } = {}): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(value, null, 2) + '\n', mode === undefined ? undefined : { mode });
+  await writeFile(tmp, text, options.mode === undefined ? undefined : { mode: options.mode });
+  if (options.durable) await syncPath(tmp);
   await rename(tmp, file);
+  if (options.durable) await syncPath(dirname(file));
+}
+
+async function syncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes JSON atomically (see {@link writeTextAtomic}). */
+export async function writeJsonAtomic(file: string, value: unknown, mode?: number): Promise<void> {
+  await writeTextAtomic(file, JSON.stringify(value, null, 2) + '\n', { mode });
 }
 
 /** Writes a file, or says in words why it cannot (a missing directory, no permission). */

@@ -4,7 +4,7 @@ import { InputError } from './errors.js';
 import { readJsonFile, writeJsonAtomic } from './json-file.js';
 
 /** A key file as zkapp-cli writes them: `{ "privateKey": "EK…", "publicKey": "B62…" }`. */
-export interface KeyFile {
+interface KeyFile {
   privateKey: string;
   publicKey: string;
 }
@@ -37,7 +37,7 @@ export async function readOrCreateKey(file: string): Promise<{ key: PrivateKey; 
   try {
     return { key: await readKey(file), created: false };
   } catch (e) {
-    if (!(e instanceof InputError) || !/no such file/.test(e.message)) throw e;
+    if (!(e instanceof InputError) || (e.cause as NodeJS.ErrnoException | undefined)?.code !== 'ENOENT') throw e;
     const key = PrivateKey.random();
     await writeKey(file, key);
     return { key, created: true };

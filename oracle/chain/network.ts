@@ -73,13 +73,15 @@ export class NetworkChain implements Chain {
     let instance = network;
     if (local && !local.proofsEnabled) {
       // Mock proofs: rebuild each transaction so that prove() makes dummy proofs.
+      // The mock proof is made (or read from the cache) for the first transaction, not at connect.
       const o1js = await o1jsInternals();
-      const proof = options.cacheDir ? await mockProof(options.cacheDir) : await o1js.dummyBase64Proof();
+      let proofText: Promise<string> | undefined;
       instance = {
         ...network,
         proofsEnabled: false,
         transaction: (sender, f) =>
           o1js.toTransactionPromise(async () => {
+            const proof = await (proofText ??= mockProof(options.cacheDir));
             const tx = o1js.newTransaction((await network.transaction(sender, f)).transaction, false);
             for (const u of tx.transaction.accountUpdates) if (u.lazyAuthorization?.kind === 'lazy-proof') o1js.setProof(u, proof);
             return tx;

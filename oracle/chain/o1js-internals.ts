@@ -1,8 +1,9 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Field, Mina } from 'o1js';
+import { writeTextAtomic } from '../json-file.js';
 
 /**
  * The few o1js modules that its package `exports` map does not expose, loaded by path from
@@ -49,16 +50,17 @@ export async function o1jsInternals(): Promise<O1jsInternals> {
 
 /**
  * The mock proof a chain that does not check proofs accepts. Making one takes o1js about
- * 10 s per process; it is the same every time, so it is kept in the compile cache directory.
+ * 10 s per process; it is the same every time, so it is kept in the compile cache directory
+ * when there is one (written atomically: two processes may fill an empty cache at once).
  */
-export async function mockProof(cacheDir: string): Promise<string> {
+export async function mockProof(cacheDir?: string): Promise<string> {
+  if (cacheDir === undefined) return (await o1jsInternals()).dummyBase64Proof();
   const file = join(cacheDir, 'mock-proof.b64');
   try {
     return (await readFile(file, 'utf8')).trim();
   } catch {
     const proof = await (await o1jsInternals()).dummyBase64Proof();
-    await mkdir(cacheDir, { recursive: true });
-    await writeFile(file, proof + '\n');
+    await writeTextAtomic(file, proof + '\n');
     return proof;
   }
 }

@@ -59,14 +59,15 @@ export class TransactionPoster {
   readonly fee: bigint;
   private readonly log: Log;
   private queue: Promise<unknown> = Promise.resolve();
-  private beforeProving?: Promise<void>;
-  private readonly deps: TransactionPosterDeps;
+  private readonly compile?: () => Promise<void>;
+  /** The compile run before the first proof (forgotten if it fails, so a later proof tries again). */
+  private compiled?: Promise<void>;
 
   constructor(deps: TransactionPosterDeps) {
-    this.deps = deps;
     this.chain = deps.chain;
     this.fee = deps.fee;
     this.log = deps.log ?? (() => {});
+    this.compile = deps.beforeProving;
   }
 
   /** Builds, proves and signs a transaction, and sends it once the previous one is included. */
@@ -80,10 +81,13 @@ export class TransactionPoster {
   async prepare(request: PostRequest): Promise<PreparedTransaction> {
     const { label, sender } = request;
     this.chain.use();
-    if (this.chain.proofsEnabled && this.deps.beforeProving) {
+    if (this.chain.proofsEnabled && this.compile) {
       // Verification keys depend on the network: compile with this chain active.
-      this.beforeProving ??= this.deps.beforeProving();
-      await this.beforeProving;
+      this.compiled ??= this.compile().catch((e: unknown) => {
+        this.compiled = undefined;
+        throw e;
+      });
+      await this.compiled;
       this.chain.use();
     }
     for (const account of [sender.toPublicKey(), ...(request.accounts ?? [])]) await this.chain.account(account);

@@ -1,10 +1,9 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { projectRoot } from '../paths.js';
-import type { CryptoRequest, CryptoResponse } from './crypto-worker.js';
+import type { CryptoJob, CryptoResponse } from './crypto-worker.js';
 
 type Pending = { resolve: (r: CryptoResponse) => void; reject: (e: Error) => void };
-type Job = CryptoRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
 /**
  * Signature checks and signing on worker threads (o1js costs about 4 ms per operation,
@@ -53,7 +52,7 @@ export class CryptoPool {
     });
   }
 
-  private run(job: Job): Promise<CryptoResponse> {
+  private run(job: CryptoJob): Promise<CryptoResponse> {
     if (this.closed) return Promise.reject(new Error('the signature workers are stopped'));
     if (this.workers.length === 0) return Promise.reject(new Error('no signature worker is running'));
     const slot = this.workers.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));

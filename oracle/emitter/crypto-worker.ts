@@ -8,9 +8,9 @@ import { Field, PrivateKey, PublicKey, Signature } from 'o1js';
  * key given at start); a failure answers `{ id, error }`.
  */
 
-export type CryptoRequest =
-  | { id: number; op: 'verify'; key: string; fields: string[]; signature: string }
-  | { id: number; op: 'sign'; fields: string[] };
+/** A job for the worker; the pool adds the `id` its answer carries. */
+export type CryptoJob = { op: 'verify'; key: string; fields: string[]; signature: string } | { op: 'sign'; fields: string[] };
+export type CryptoRequest = CryptoJob & { id: number };
 
 export type CryptoResponse = { id: number; ok?: boolean; signature?: string; error?: string };
 

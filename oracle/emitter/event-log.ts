@@ -144,19 +144,41 @@ CREATE TABLE IF NOT EXISTS decisions (
 CREATE TABLE IF NOT EXISTS closed_slots (slot INTEGER PRIMARY KEY);
 `;
 
+/** The statements the log runs, prepared once. */
+function prepareStatements(db: Database.Database) {
+  return {
+    insertEvent: db.prepare('INSERT INTO events (seq, type, slot, member, block_hash, code, at, latency_ms, data, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+    proposalsOfSlot: db.prepare('SELECT * FROM proposals WHERE slot = ? ORDER BY received_at, rowid'),
+    proposalsOfMember: db.prepare('SELECT * FROM proposals WHERE slot = ? AND member = ? ORDER BY received_at, rowid'),
+    proposal: db.prepare('SELECT * FROM proposals WHERE slot = ? AND member = ? AND block_hash = ?'),
+    insertProposal: db.prepare('INSERT INTO proposals (slot, member, block_hash, received_at, proposal, receipt) VALUES (?, ?, ?, ?, ?, ?)'),
+    insertEvidence: db.prepare('INSERT OR IGNORE INTO evidence (slot, member, first, second, at) VALUES (?, ?, ?, ?, ?)'),
+    evidence: db.prepare('SELECT * FROM evidence WHERE slot BETWEEN ? AND ? ORDER BY slot, at'),
+    decision: db.prepare('SELECT * FROM decisions WHERE slot = ?'),
+    insertDecision: db.prepare('INSERT INTO decisions (slot, member, block_hash, decided_at, first_arrival) VALUES (?, ?, ?, ?, ?)'),
+    setEmitted: db.prepare('UPDATE decisions SET emitted_at = ? WHERE slot = ?'),
+    pending: db.prepare('SELECT * FROM decisions WHERE emitted_at IS NULL ORDER BY slot'),
+    closeSlot: db.prepare('INSERT OR IGNORE INTO closed_slots (slot) VALUES (?)'),
+    lastClosed: db.prepare('SELECT MAX(slot) AS slot FROM closed_slots'),
+    eventsBySeq: db.prepare('SELECT * FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq LIMIT ?'),
+    eventsOfSlots: db.prepare('SELECT * FROM events WHERE slot BETWEEN ? AND ? ORDER BY seq'),
+    allEvents: db.prepare('SELECT * FROM events ORDER BY seq'),
+  };
+}
+
 export class EventLog {
   private readonly db: Database.Database;
+  private readonly sql: ReturnType<typeof prepareStatements>;
   private headSeq: number;
   private headHash: string;
-  private readonly insertEvent: Database.Statement;
 
   private constructor(db: Database.Database) {
     this.db = db;
     db.exec(SCHEMA);
+    this.sql = prepareStatements(db);
     const last = db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
     this.headSeq = last?.seq ?? 0;
     this.headHash = last?.hash ?? GENESIS_HASH;
-    this.insertEvent = db.prepare('INSERT INTO events (seq, type, slot, member, block_hash, code, at, latency_ms, data, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
   }
 
   /** Opens (or creates) the log at `file`; `:memory:` for a throwaway log. */
@@ -180,14 +202,14 @@ export class EventLog {
 
   /** Appends one event (durable when this returns). */
   append(event: NewEvent): LoggedEvent {
-    return this.db.transaction(() => this.appendInTransaction(event))();
+    return this.atomically(() => this.appendInTransaction(event));
   }
 
   private appendInTransaction(event: NewEvent): LoggedEvent {
     const seq = this.headSeq + 1;
     const prev = this.headHash;
     const hash = eventHash(prev, { ...event, seq });
-    this.insertEvent.run(seq, event.type, event.slot, event.member ?? null, event.blockHash ?? null, event.code ?? null, event.at, event.latencyMs ?? null, event.data === undefined ? null : JSON.stringify(event.data), prev, hash);
+    this.sql.insertEvent.run(seq, event.type, event.slot, event.member ?? null, event.blockHash ?? null, event.code ?? null, event.at, event.latencyMs ?? null, event.data === undefined ? null : JSON.stringify(event.data), prev, hash);
     this.headSeq = seq;
     this.headHash = hash;
     return { ...event, seq, prev, hash };
@@ -213,16 +235,16 @@ export class EventLog {
    */
   accept(p: AcceptedProposal, latencyMs: number): AcceptOutcome {
     return this.atomically(() => {
-      const rows = this.db.prepare('SELECT * FROM proposals WHERE slot = ? AND member = ? ORDER BY received_at').all(p.slot, p.member) as ProposalRow[];
+      const rows = this.sql.proposalsOfMember.all(p.slot, p.member) as ProposalRow[];
       const same = rows.find((r) => r.block_hash === p.blockHash);
       if (same) return { outcome: 'duplicate', earlier: toAccepted(same) } as const;
       if (rows.length > 0) {
         const earlier = toAccepted(rows[0]!);
-        this.db.prepare('INSERT OR IGNORE INTO evidence (slot, member, first, second, at) VALUES (?, ?, ?, ?, ?)').run(p.slot, p.member, JSON.stringify(earlier.proposal), JSON.stringify(p.proposal), p.receivedAt);
+        this.sql.insertEvidence.run(p.slot, p.member, JSON.stringify(earlier.proposal), JSON.stringify(p.proposal), p.receivedAt);
         const event = this.appendInTransaction({ type: 'equivocation', slot: p.slot, member: p.member, blockHash: p.blockHash, code: 'EQUIVOCATION', at: p.receivedAt, data: { earlierBlock: earlier.blockHash } });
         return { outcome: 'equivocation', earlier, event } as const;
       }
-      this.db.prepare('INSERT INTO proposals (slot, member, block_hash, received_at, proposal, receipt) VALUES (?, ?, ?, ?, ?, ?)').run(p.slot, p.member, p.blockHash, p.receivedAt, JSON.stringify(p.proposal), JSON.stringify(p.receipt));
+      this.sql.insertProposal.run(p.slot, p.member, p.blockHash, p.receivedAt, JSON.stringify(p.proposal), JSON.stringify(p.receipt));
       const event = this.appendInTransaction({ type: 'received', slot: p.slot, member: p.member, blockHash: p.blockHash, at: p.receivedAt, latencyMs });
       return { outcome: 'accepted', event } as const;
     });
@@ -230,29 +252,39 @@ export class EventLog {
 
   /** Accepted proposals of a slot, in arrival order. */
   proposals(slot: number): AcceptedProposal[] {
-    return (this.db.prepare('SELECT * FROM proposals WHERE slot = ? ORDER BY received_at, rowid').all(slot) as ProposalRow[]).map(toAccepted);
+    return (this.sql.proposalsOfSlot.all(slot) as ProposalRow[]).map(toAccepted);
+  }
+
+  /** One accepted proposal, if there is one. */
+  proposal(slot: number, member: string, blockHash: string): AcceptedProposal | undefined {
+    const row = this.sql.proposal.get(slot, member, blockHash) as ProposalRow | undefined;
+    return row && toAccepted(row);
   }
 
   /** Both signed proposals of every equivocation in a slot range. */
   evidence(fromSlot: number, toSlot: number): { slot: number; member: string; first: Proposal; second: Proposal }[] {
-    const rows = this.db.prepare('SELECT * FROM evidence WHERE slot BETWEEN ? AND ? ORDER BY slot, at').all(fromSlot, toSlot) as { slot: number; member: string; first: string; second: string }[];
+    const rows = this.sql.evidence.all(fromSlot, toSlot) as { slot: number; member: string; first: string; second: string }[];
     return rows.map((r) => ({ slot: r.slot, member: r.member, first: JSON.parse(r.first) as Proposal, second: JSON.parse(r.second) as Proposal }));
   }
 
   /**
-   * Records the slot's decision once, with `selected` for the winner and `ignored` for every
-   * other accepted proposal. Returns the decision in force (an earlier one wins).
+   * Decides the slot once, in one transaction: `pick` chooses among its accepted proposals
+   * (in arrival order) or returns `undefined` to wait. A new decision logs `selected` for the
+   * winner and `ignored` for every other proposal. Returns the decision in force (an earlier
+   * one wins; `winner` only when this call made it), or `undefined` while undecided.
    */
-  decide(slot: number, winner: AcceptedProposal, at: number, strategy: string): Decision {
+  decide(slot: number, pick: (proposals: AcceptedProposal[]) => AcceptedProposal | undefined, at: number, strategy: string): { decision: Decision; winner?: AcceptedProposal } | undefined {
     return this.atomically(() => {
       const existing = this.decision(slot);
-      if (existing) return existing;
+      if (existing) return { decision: existing };
       const all = this.proposals(slot);
-      const firstArrival = Math.min(...all.map((p) => p.receivedAt), winner.receivedAt);
-      this.db.prepare('INSERT INTO decisions (slot, member, block_hash, decided_at, first_arrival) VALUES (?, ?, ?, ?, ?)').run(slot, winner.member, winner.blockHash, at, firstArrival);
+      const winner = pick(all);
+      if (!winner) return undefined;
+      const firstArrival = all[0]!.receivedAt;
+      this.sql.insertDecision.run(slot, winner.member, winner.blockHash, at, firstArrival);
       this.appendInTransaction({ type: 'selected', slot, member: winner.member, blockHash: winner.blockHash, at, latencyMs: at - firstArrival, data: { strategy } });
       for (const p of all) if (p.member !== winner.member || p.blockHash !== winner.blockHash) this.appendInTransaction({ type: 'ignored', slot, member: p.member, blockHash: p.blockHash, at, data: { winner: winner.member } });
-      return { slot, member: winner.member, blockHash: winner.blockHash, decidedAt: at, firstArrival };
+      return { decision: { slot, member: winner.member, blockHash: winner.blockHash, decidedAt: at, firstArrival }, winner };
     });
   }
 
@@ -262,7 +294,7 @@ export class EventLog {
   }
 
   decision(slot: number): Decision | undefined {
-    const row = this.db.prepare('SELECT * FROM decisions WHERE slot = ?').get(slot) as DecisionRow | undefined;
+    const row = this.sql.decision.get(slot) as DecisionRow | undefined;
     return row && toDecision(row);
   }
 
@@ -272,7 +304,7 @@ export class EventLog {
       const d = this.decision(slot);
       if (!d) throw new Error(`slot ${slot} has no decision to emit`);
       if (d.emittedAt !== undefined) return false;
-      this.db.prepare('UPDATE decisions SET emitted_at = ? WHERE slot = ?').run(at, slot);
+      this.sql.setEmitted.run(at, slot);
       this.appendInTransaction({ type: 'emitted', slot, member: d.member, blockHash: d.blockHash, at, latencyMs: at - d.firstArrival, data: { sink } });
       return true;
     });
@@ -280,14 +312,13 @@ export class EventLog {
 
   /** Decisions recorded but not yet confirmed by the sink (to deliver after a restart). */
   pendingEmissions(): Decision[] {
-    return (this.db.prepare('SELECT * FROM decisions WHERE emitted_at IS NULL ORDER BY slot').all() as DecisionRow[]).map(toDecision);
+    return (this.sql.pending.all() as DecisionRow[]).map(toDecision);
   }
 
   /** Closes a slot's window once: a slot with no decision is logged `missed`. Returns false if already closed. */
   closeSlot(slot: number, at: number): boolean {
     return this.atomically(() => {
-      const done = this.db.prepare('INSERT OR IGNORE INTO closed_slots (slot) VALUES (?)').run(slot);
-      if (done.changes === 0) return false;
+      if (this.sql.closeSlot.run(slot).changes === 0) return false;
       if (!this.decision(slot)) this.appendInTransaction({ type: 'missed', slot, code: 'NO_PROPOSAL', at });
       return true;
     });
@@ -295,18 +326,18 @@ export class EventLog {
 
   /** The highest slot whose window was closed, if any. */
   lastClosedSlot(): number | undefined {
-    const row = this.db.prepare('SELECT MAX(slot) AS slot FROM closed_slots').get() as { slot: number | null };
+    const row = this.sql.lastClosed.get() as { slot: number | null };
     return row.slot ?? undefined;
   }
 
   /** Events with `from ≤ seq ≤ to`, at most `limit`. */
   events(from: number, to: number, limit: number): LoggedEvent[] {
-    return (this.db.prepare('SELECT * FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq LIMIT ?').all(from, to, limit) as EventRow[]).map(toEvent);
+    return (this.sql.eventsBySeq.all(from, to, limit) as EventRow[]).map(toEvent);
   }
 
   /** Events of a slot range (an epoch), in order. */
   eventsOfSlots(fromSlot: number, toSlot: number): LoggedEvent[] {
-    return (this.db.prepare('SELECT * FROM events WHERE slot BETWEEN ? AND ? ORDER BY seq').all(fromSlot, toSlot) as EventRow[]).map(toEvent);
+    return (this.sql.eventsOfSlots.all(fromSlot, toSlot) as EventRow[]).map(toEvent);
   }
 
   /** Events of one slot, in order. */
@@ -321,7 +352,7 @@ export class EventLog {
   verify(): { ok: true; head: string; events: number } | { ok: false; seq: number; problem: string } {
     let prev = GENESIS_HASH;
     let count = 0;
-    for (const row of this.db.prepare('SELECT * FROM events ORDER BY seq').iterate() as Iterable<EventRow>) {
+    for (const row of this.sql.allEvents.iterate() as Iterable<EventRow>) {
       const e = toEvent(row);
       if (e.seq !== count + 1) return { ok: false, seq: e.seq, problem: `expected event ${count + 1}` };
       if (e.prev !== prev) return { ok: false, seq: e.seq, problem: 'its link does not match the event before' };

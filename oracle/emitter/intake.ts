@@ -3,6 +3,7 @@ import type { AcceptedProposal, EventLog } from './event-log.js';
 import type { ReceiptSigner } from './receipt.js';
 import type { SlotClock } from './slot-clock.js';
 import type { Window } from './selector.js';
+import { firstIssue } from '../errors.js';
 import { ProposalRejected, proposalSchema, type Proposal, type Receipt, type RejectionCode } from './types.js';
 
 /** Who is a member right now (the pool mirror in service, a fixed set in tests). */
@@ -36,13 +37,13 @@ export interface IntakeDeps {
  * is a {@link ProposalRejected} with a stable code, and is logged too.
  *
  * @example
- * const receipt = await intake.submit(body, bodyBytes);
+ * const receipt = await intake.submit(body);
  */
 export class Intake {
   constructor(private readonly deps: IntakeDeps) {}
 
   /** Validates, logs and answers; throws {@link ProposalRejected}. */
-  async submit(body: unknown, bytes: number): Promise<Receipt> {
+  async submit(body: unknown): Promise<Receipt> {
     const { clock, log } = this.deps;
     const at = clock.now();
     let member: string | undefined;
@@ -50,26 +51,24 @@ export class Intake {
     try {
       const parsed = proposalSchema.safeParse(body);
       if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        const field = issue.path.map(String).join('.') || '(body)';
+        const issue = firstIssue(parsed.error.issues);
+        const field = issue.field || '(body)';
         throw new ProposalRejected('MALFORMED', `field '${field}': ${issue.message}`, { field });
       }
       const p = parsed.data;
       member = p.member;
       slot = p.slot;
-      this.checkSize(p, bytes);
+      this.checkSize(p);
       this.checkWindow(p, at);
       if (!this.deps.membership.isMember(p.member)) throw new ProposalRejected('NOT_MEMBER', `${p.member} is not a member of this pool`, { member: p.member });
-      const earlier = log.proposals(p.slot).find((e) => e.member === p.member && e.blockHash === p.blockHash);
+      const earlier = log.proposal(p.slot, p.member, p.blockHash);
       if (earlier) throw duplicate(earlier);
       const ok = await this.deps.verify(p.member, [BigInt(this.deps.poolTag), BigInt(p.slot), stateHashToField(p.blockHash)!], p.signature);
       if (!ok) throw new ProposalRejected('BAD_SIGNATURE', `the signature is not ${p.member}'s over [poolTag, ${p.slot}, ${p.blockHash}]`, { member: p.member, slot: p.slot });
       return this.record(p, at);
     } catch (e) {
-      if (e instanceof ProposalRejected) {
-        if (e.code !== 'EQUIVOCATION') log.append({ type: 'rejected', slot: Math.max(0, slot), ...(member ? { member } : {}), code: e.code, at, data: { reason: e.message } });
-        this.deps.onRejected?.(e.code as RejectionCode, member);
-      }
+      // Equivocation is logged as its own event, with the evidence.
+      if (e instanceof ProposalRejected) this.logRejection(e.code as RejectionCode, e.message, at, slot, member, e.code !== 'EQUIVOCATION');
       throw e;
     }
   }
@@ -77,13 +76,18 @@ export class Intake {
   /** Logs a refusal that never reached {@link submit} (a body the HTTP layer could not read). */
   rejectUnread(code: RejectionCode, reason: string): void {
     const at = this.deps.clock.now();
-    this.deps.log.append({ type: 'rejected', slot: Math.max(0, this.deps.clock.slotAt(at)), code, at, data: { reason } });
-    this.deps.onRejected?.(code, undefined);
+    this.logRejection(code, reason, at, this.deps.clock.slotAt(at), undefined, true);
   }
 
-  private checkSize(p: Proposal, bytes: number): void {
+  private logRejection(code: RejectionCode, reason: string, at: number, slot: number, member: string | undefined, logged: boolean): void {
+    if (logged) this.deps.log.append({ type: 'rejected', slot: Math.max(0, slot), ...(member ? { member } : {}), code, at, data: { reason } });
+    this.deps.onRejected?.(code, member);
+  }
+
+  /** The block's own size (the HTTP layer caps the whole body at this plus `BODY_ALLOWANCE`). */
+  private checkSize(p: Proposal): void {
     const payloadBytes = Buffer.byteLength(JSON.stringify(p.payload));
-    if (payloadBytes > this.deps.maxPayloadBytes || bytes > this.deps.maxPayloadBytes + 16_384) {
+    if (payloadBytes > this.deps.maxPayloadBytes) {
       throw new ProposalRejected('TOO_LARGE', `the block is ${payloadBytes} bytes; at most ${this.deps.maxPayloadBytes} are accepted`, { bytes: payloadBytes });
     }
   }

@@ -9,15 +9,7 @@ import type { SlotClock } from './slot-clock.js';
  * it goes to the sink, so the decision — not timing — makes emission exactly once.
  */
 
-export const STRATEGIES = ['first-delivered', 'best-vrf', 'priority'] as const;
-export type StrategyName = (typeof STRATEGIES)[number];
-
-/** The strategy named by the on-chain parameter `emitterStrategy` (0, 1, 2). */
-export function strategyOf(parameter: number): StrategyName {
-  const s = STRATEGIES[parameter];
-  if (!s) throw new RangeError(`emitterStrategy ${parameter} is not one of 0 (first-delivered), 1 (best-vrf), 2 (priority)`);
-  return s;
-}
+export type StrategyName = 'first-delivered' | 'best-vrf' | 'priority';
 
 export interface Window {
   /** How long before the slot's start a proposal is taken (clock skew between nodes). */
@@ -84,35 +76,37 @@ export class Selector {
 
   /** The intake accepted `p`: decide now if the strategy allows, and emit. */
   async proposalAccepted(p: AcceptedProposal): Promise<void> {
-    const { log, clock } = this.deps;
-    const decided = log.decision(p.slot);
-    if (decided) {
-      if (decided.member !== p.member || decided.blockHash !== p.blockHash) log.ignoreLate(p, clock.now(), decided.member);
-      return;
-    }
-    await this.tryDecide(p.slot, false);
+    const outcome = this.decideSlot(p.slot, false);
+    if (outcome?.winner) return this.emit(outcome.decision, outcome.winner.proposal.payload);
+    const decided = outcome?.decision;
+    if (decided && (decided.member !== p.member || decided.blockHash !== p.blockHash)) this.deps.log.ignoreLate(p, this.deps.clock.now(), decided.member);
   }
 
+  /** Decides the slot if the strategy can (`final`: at the cut-off); emits a new decision. */
   private async tryDecide(slot: number, final: boolean): Promise<void> {
-    const { log, clock, strategy } = this.deps;
-    if (log.decision(slot)) return;
-    const winner = choose(strategy, log.proposals(slot), final, this.deps.priority?.() ?? []);
-    if (!winner) return;
-    const decision = log.decide(slot, winner, clock.now(), strategy);
-    await this.emit(decision);
+    const outcome = this.decideSlot(slot, final);
+    if (outcome?.winner) await this.emit(outcome.decision, outcome.winner.proposal.payload);
   }
 
-  /** Delivers a decision to the sink and records it (again after a failure or a restart: the sink is idempotent). */
-  emit(decision: Decision): Promise<void> {
+  private decideSlot(slot: number, final: boolean) {
+    const { log, clock, strategy } = this.deps;
+    return log.decide(slot, (proposals) => choose(strategy, proposals, final, this.deps.priority?.() ?? []), clock.now(), strategy);
+  }
+
+  /**
+   * Delivers a decision to the sink and records it; `payload` is the winner's block (looked
+   * up when a restart or a failed delivery sends it again: the sink is idempotent).
+   */
+  emit(decision: Decision, payload?: unknown): Promise<void> {
     const running = this.inFlight.get(decision.slot);
     if (running) return running;
     const job = (async () => {
       try {
-        if (this.deps.log.decision(decision.slot)?.emittedAt !== undefined) return;
-        const chosen = this.deps.log.proposals(decision.slot).find((p) => p.member === decision.member && p.blockHash === decision.blockHash);
-        if (!chosen) throw new Error(`slot ${decision.slot}: the decided block ${decision.blockHash} is not among its accepted proposals`);
-        await this.deps.sink.deliver({ slot: decision.slot, member: decision.member, blockHash: decision.blockHash, payload: chosen.proposal.payload });
-        if (this.deps.log.markEmitted(decision.slot, this.deps.clock.now(), this.deps.sink.name)) this.deps.onEmitted?.({ ...decision, emittedAt: this.deps.clock.now() });
+        const block = payload ?? this.deps.log.proposal(decision.slot, decision.member, decision.blockHash)?.proposal.payload;
+        if (block === undefined) throw new Error(`slot ${decision.slot}: the decided block ${decision.blockHash} is not among its accepted proposals`);
+        await this.deps.sink.deliver({ slot: decision.slot, member: decision.member, blockHash: decision.blockHash, payload: block });
+        const at = this.deps.clock.now();
+        if (this.deps.log.markEmitted(decision.slot, at, this.deps.sink.name)) this.deps.onEmitted?.({ ...decision, emittedAt: at });
       } catch (e) {
         this.deps.onError?.('delivery to the sink failed; it will be retried', { slot: decision.slot, error: e instanceof Error ? e.message : String(e) });
       } finally {

@@ -1,13 +1,14 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { EventLog } from './event-log.js';
 import type { Intake } from './intake.js';
-import { ProposalRejected, REJECTIONS, type RejectionCode } from './types.js';
+import { firstIssue, InputError } from '../errors.js';
+import { BODY_ALLOWANCE, ProposalRejected, REJECTIONS, type RejectionCode } from './types.js';
 
 export interface ServerDeps {
   intake: Intake;
   log: EventLog;
-  /** Largest accepted payload in bytes; the body may add 16 KiB of fields. */
+  /** Largest accepted payload in bytes; the body may add `BODY_ALLOWANCE` bytes of fields. */
   maxPayloadBytes: number;
 }
 
@@ -18,19 +19,21 @@ const eventsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
-/** A query or path that does not parse: 400 with the field named. */
-class BadRequest extends Error {
-  constructor(readonly field: string, message: string) {
-    super(message);
-  }
-}
-
+/** Parses a query or path; a field that does not fit is an {@link InputError} naming it (400). */
 function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
-  const issue = r.error.issues[0]!;
-  const field = issue.path.map(String).join('.') || '(query)';
-  throw new BadRequest(field, `field '${field}': ${issue.message}`);
+  const issue = firstIssue(r.error.issues);
+  const field = issue.field || '(query)';
+  throw new InputError(`field '${field}': ${issue.message}`, { field });
+}
+
+/** A body the HTTP layer could not read (too large, not JSON, not a JSON content type), as a refusal. */
+function unreadBody(error: unknown, maxPayloadBytes: number): { code: RejectionCode; message: string } | undefined {
+  const e = error as { statusCode?: number; code?: string; message?: string };
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { code: 'TOO_LARGE', message: `${REJECTIONS.TOO_LARGE.text}: at most ${maxPayloadBytes} bytes of block` };
+  if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) return { code: 'MALFORMED', message: `${REJECTIONS.MALFORMED.text}: ${e.message ?? 'unreadable body'}` };
+  return undefined;
 }
 
 /**
@@ -38,32 +41,32 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
  * refusal to its status and a JSON body `{ code, message }` with a stable code.
  */
 export function buildServer(deps: ServerDeps): FastifyInstance {
-  const app = Fastify({ bodyLimit: deps.maxPayloadBytes + 16_384, logger: false });
+  const app = Fastify({ bodyLimit: deps.maxPayloadBytes + BODY_ALLOWANCE, logger: false });
 
-  app.setErrorHandler((error, _request, reply) => {
+  const sendError = (error: unknown, reply: FastifyReply) => {
     if (error instanceof ProposalRejected) {
       return reply.status(error.status).send({ code: error.code, message: error.message, ...(error.receipt ? { receipt: error.receipt } : {}) });
     }
-    if (error instanceof BadRequest) return reply.status(400).send({ code: 'MALFORMED', message: error.message, field: error.field });
-    const e = error as { statusCode?: number; code?: string; message?: string };
-    // Bodies the HTTP layer cannot read: too large, not JSON, not a JSON content type.
-    let code: RejectionCode | undefined;
-    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') code = 'TOO_LARGE';
-    else if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) code = 'MALFORMED';
-    if (code) {
-      const message = code === 'TOO_LARGE' ? `${REJECTIONS.TOO_LARGE.text}: at most ${deps.maxPayloadBytes} bytes of block` : `${REJECTIONS.MALFORMED.text}: ${e.message ?? 'unreadable body'}`;
-      if (_request.url.startsWith('/v1/proposals')) deps.intake.rejectUnread(code, message);
-      return reply.status(REJECTIONS[code].status).send({ code, message });
-    }
-    return reply.status(500).send({ code: 'INTERNAL', message: 'the emitter failed to handle this request; it is logged' });
-  });
+    if (error instanceof InputError) return reply.status(400).send({ code: 'MALFORMED', message: error.message, field: error.context.field });
+    const unread = unreadBody(error, deps.maxPayloadBytes);
+    if (unread) return reply.status(REJECTIONS[unread.code].status).send(unread);
+    return reply.status(500).send({ code: 'INTERNAL', message: 'the emitter failed to handle this request' });
+  };
+  app.setErrorHandler((error, _request, reply) => sendError(error, reply));
   app.setNotFoundHandler((request, reply) => reply.status(404).send({ code: 'NOT_FOUND', message: `no route ${request.method} ${request.url}` }));
 
-  app.post('/v1/proposals', async (request) => {
-    const bytes = Number(request.headers['content-length'] ?? 0);
-    const receipt = await deps.intake.submit(request.body, Number.isFinite(bytes) ? bytes : 0);
-    return { receipt };
-  });
+  app.post(
+    '/v1/proposals',
+    {
+      // A proposal the HTTP layer could not read is a refusal too, and is logged as one.
+      errorHandler: (error, _request, reply) => {
+        const unread = unreadBody(error, deps.maxPayloadBytes);
+        if (unread) deps.intake.rejectUnread(unread.code, unread.message);
+        return sendError(error, reply);
+      },
+    },
+    async (request) => ({ receipt: await deps.intake.submit(request.body) }),
+  );
 
   app.get('/v1/slots/:slot', async (request) => {
     const { slot } = parse(slotParams, request.params);

@@ -1,6 +1,7 @@
-import { mkdir, open, readdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FetchError } from '../errors.js';
+import { writeTextAtomic } from '../json-file.js';
 
 /** The chosen block of a slot, as handed on. */
 export interface Emission {
@@ -23,11 +24,15 @@ export interface Sink {
 
 /**
  * The default sink: one file per slot in a spool directory (`slot-<slot>-<blockHash>.json`),
- * written to a temporary name, synced and renamed, so a reader never sees half a block and a
- * second delivery of the same block finds the file and does nothing.
+ * written atomically and durably, so a reader never sees half a block and a second delivery
+ * of the same block finds the file and does nothing. The spool is this emitter's own: it is
+ * listed once, then followed in memory.
  */
 export class SpoolSink implements Sink {
   readonly name: string;
+  /** Slot → file name of the block it holds (from one listing, then kept up to date). */
+  private delivered?: Promise<Map<number, string>>;
+
   constructor(readonly dir: string) {
     this.name = `spool ${dir}`;
   }
@@ -36,22 +41,26 @@ export class SpoolSink implements Sink {
     return `slot-${String(slot).padStart(10, '0')}-${blockHash}.json`;
   }
 
+  private list(): Promise<Map<number, string>> {
+    this.delivered ??= (async () => {
+      await mkdir(this.dir, { recursive: true });
+      const files = (await readdir(this.dir)).flatMap((f) => {
+        const m = /^slot-(\d{10})-.+\.json$/.exec(f);
+        return m ? [[Number(m[1]), f] as const] : [];
+      });
+      return new Map(files);
+    })();
+    return this.delivered;
+  }
+
   async deliver(e: Emission): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    const delivered = await this.list();
     const name = SpoolSink.fileName(e.slot, e.blockHash);
-    const existing = await readdir(this.dir);
-    if (existing.includes(name)) return;
-    const other = existing.find((f) => f.startsWith(`slot-${String(e.slot).padStart(10, '0')}-`) && f.endsWith('.json'));
-    if (other) throw new Error(`the spool already holds another block for slot ${e.slot} (${other}): refusing a second block for one slot`);
-    const tmp = join(this.dir, `.${name}.${process.pid}.tmp`);
-    await writeFile(tmp, JSON.stringify({ slot: e.slot, member: e.member, blockHash: e.blockHash, block: e.payload }));
-    const fh = await open(tmp, 'r');
-    await fh.sync();
-    await fh.close();
-    await rename(tmp, join(this.dir, name));
-    const dh = await open(this.dir, 'r');
-    await dh.sync();
-    await dh.close();
+    const held = delivered.get(e.slot);
+    if (held === name) return;
+    if (held !== undefined) throw new Error(`the spool already holds another block for slot ${e.slot} (${held}): refusing a second block for one slot`);
+    await writeTextAtomic(join(this.dir, name), JSON.stringify({ slot: e.slot, member: e.member, blockHash: e.blockHash, block: e.payload }), { durable: true });
+    delivered.set(e.slot, name);
   }
 }
 

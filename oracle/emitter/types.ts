@@ -14,6 +14,9 @@ export const stateHash = z.string().refine((s) => stateHashToField(s) !== undefi
 /** A base58 o1js / mina-signer signature (`7mX…`). */
 export const signatureText = z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{90,100}$/, 'expected a base58 signature');
 
+/** What a proposal's body may add to its block, in bytes (the HTTP body limit is the block limit plus this). */
+export const BODY_ALLOWANCE = 16_384;
+
 /**
  * A member's signed proposal: the member signs `[poolTag, slot, blockHash]` (the message
  * `BlockProposal` defines in contracts/types.ts, so a proposal is also slashing evidence).

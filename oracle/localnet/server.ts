@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { buildSchema, graphql, valueFromASTUntyped, type GraphQLScalarType } from 'graphql';
 import { Field, PublicKey, TokenId, Types } from 'o1js';
+import { SLOTS_PER_EPOCH } from '../../contracts/types.js';
 import { DEFAULT_TOKEN_BASE58 } from '../chain/archive.js';
 import { o1jsInternals } from '../chain/o1js-internals.js';
 import type { Log } from '../chain/poster.js';
@@ -9,7 +10,6 @@ import { PoolError } from '../errors.js';
 import type { LocalLedger } from './ledger.js';
 import { LOCAL_SCHEMA } from './schema.js';
 
-const SLOTS_PER_EPOCH = 7140;
 const MAX_BODY = 8 * 1024 * 1024;
 
 export interface LocalNetworkOptions {

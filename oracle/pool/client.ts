@@ -175,8 +175,8 @@ export class PoolClient {
   }
 
   /** "slot N (in K slots, …)" for messages: on a network how long that is, on the local chain how to get there. */
-  private async when(slot: number): Promise<string> {
-    const now = await this.now();
+  private async when(slot: number, current?: number): Promise<string> {
+    const now = current ?? (await this.now());
     if (slot <= now) return `slot ${slot}`;
     const k = slot - now;
     const slots = `${k} slot${k === 1 ? '' : 's'}`;
@@ -253,12 +253,13 @@ export class PoolClient {
     return account.balance.toBigInt() - 1n;
   }
 
-  /** The pool's and the vault's balances, what is owed to members, and what the treasury can spend. */
-  async funds(): Promise<{ pool: bigint; vault: bigint; owed: bigint; spendable: bigint }> {
+  /** The pool's and the vault's balances, what was paid and is still owed to members, and what the treasury can spend. */
+  async funds(): Promise<{ pool: bigint; vault: bigint; paid: bigint; owed: bigint; spendable: bigint }> {
     const pool = (await this.chain.account(this.pool.address))?.balance.toBigInt() ?? 0n;
     const vault = (await this.chain.account(this.vault.address))?.balance.toBigInt() ?? 0n;
-    const owed = this.mirror.totalReported - (await this.paid());
-    return { pool, vault, owed, spendable: pool > owed ? pool - owed : 0n };
+    const paid = await this.paid();
+    const owed = this.mirror.totalReported - paid;
+    return { pool, vault, paid, owed, spendable: pool > owed ? pool - owed : 0n };
   }
 
   /** Whether a proposal's votes pass its own rules (those in force when it was proposed). */
@@ -270,10 +271,10 @@ export class PoolClient {
     };
   }
 
-  /** A proposal's state at `now`. */
-  async proposalState(number: number, now?: number): Promise<ProposalState> {
+  /** A proposal's state at `now` (`read`: its tally, if the caller has read it already). */
+  async proposalState(number: number, now?: number, read?: Awaited<ReturnType<PoolClient['tally']>>): Promise<ProposalState> {
     const p = this.proposal(number);
-    const { tally, status } = await this.tally(number);
+    const { tally, status } = read ?? (await this.tally(number));
     if (status !== 'active') return status;
     const slot = now ?? (await this.now());
     if (slot <= Number(p.record.voteEnd.toBigint())) return 'active';
@@ -375,18 +376,19 @@ export class PoolClient {
   }
 
   /** Why a proposal cannot be executed now, in words with what to do next; `undefined` if it can. */
-  async whyNotExecutable(number: number): Promise<string | undefined> {
+  async whyNotExecutable(number: number, read?: Awaited<ReturnType<PoolClient['tally']>>): Promise<string | undefined> {
     const p = this.proposal(number);
-    const state = await this.proposalState(number);
-    const { tally } = await this.tally(number);
+    const { tally, status } = read ?? (await this.tally(number));
+    const now = await this.now();
+    const state = await this.proposalState(number, now, { tally, status });
     const [opens, closes, voteEnd] = [p.record.opensAt, p.record.closesAt, p.record.voteEnd].map((x) => Number(x.toBigint())) as [number, number, number];
     switch (state) {
       case 'executable':
         return undefined;
       case 'active':
-        return `voting is open until ${await this.when(voteEnd)}; if it passes, it can be executed from slot ${opens} to slot ${closes}`;
+        return `voting is open until ${await this.when(voteEnd, now)}; if it passes, it can be executed from slot ${opens} to slot ${closes}`;
       case 'queued':
-        return `it passed; its timelock ends at ${await this.when(opens)}: execute it then (until slot ${closes})`;
+        return `it passed; its timelock ends at ${await this.when(opens, now)}: execute it then (until slot ${closes})`;
       case 'defeated': {
         const { quorum } = this.passes(p, tally);
         const needed = Math.ceil((Number(p.record.memberCount.toBigint()) * Number(p.record.quorumPercent.toBigint())) / 100);
@@ -411,7 +413,8 @@ export class PoolClient {
    */
   async execute(sender: PrivateKey, number: number, options: { vk?: VerificationKey } = {}): Promise<Action> {
     const p = this.proposal(number);
-    const why = await this.whyNotExecutable(number);
+    const read = await this.tally(number);
+    const why = await this.whyNotExecutable(number, read);
     if (why) throw new PoolActionError('NOT_EXECUTABLE', `proposal #${number} cannot be executed: ${why}`, { number });
     const kind = Number(p.record.kind.toBigint());
     const key = p.payload.key.toBase58();
@@ -421,7 +424,7 @@ export class PoolClient {
     if (kind === ProposalKind.removeMember && mirror.memberCount <= 1) throw new PoolActionError('LAST_MEMBER', 'the last member cannot be removed');
     const upgradesDac = kind === ProposalKind.upgrade && p.payload.target.toBigint() === BigInt(UpgradeTarget.PoolDac);
     const vk = upgradesDac ? this.requireVk(number, options.vk) : undefined;
-    const { tally } = await this.tally(number);
+    const { tally } = read;
     const members = mirror.currentMap();
     return {
       request: this.request(`execute proposal #${number}`, sender, async () => {
@@ -471,12 +474,11 @@ export class PoolClient {
       return { request: this.request(`upgrade RewardPool (proposal #${number})`, sender, () => this.pool.upgrade(p.record, p.payload, vk), 1), result: () => undefined };
     }
     const amount = p.payload.amount.toBigInt();
-    const { spendable, pool, owed } = await this.funds();
+    const { spendable, pool, owed, paid } = await this.funds();
     if (amount > spendable) {
       throw new PoolActionError('NOT_ENOUGH_FUNDS', `the pool can spend ${nanoToMina(spendable)} MINA (balance ${nanoToMina(pool)} less ${nanoToMina(owed)} owed to members); proposal #${number} pays ${nanoToMina(amount)}: sweep the vault or wait for rewards`);
     }
     const newAccounts = 1 + ((await this.exists(p.payload.key)) ? 0 : 1);
-    const paid = await this.paid();
     return { request: this.request(`pay ${nanoToMina(amount)} MINA to ${this.who(p.payload.key)} (proposal #${number})`, sender, () => this.pool.spend(p.record, p.payload, UInt64.from(paid)), newAccounts), result: () => undefined };
   }
 
@@ -490,7 +492,7 @@ export class PoolClient {
     if (!r.record.disputes.equals(p.payload.ruling.dispute).toBoolean()) {
       throw new PoolActionError('WRONG_DISPUTE', `ruling #${number} answers dispute ${p.payload.ruling.dispute.toString()} of epoch ${epoch}; the open dispute is number ${r.record.disputes.toString()}: it needs a new ruling`);
     }
-    if ((await this.tally(number)).status !== 'executed') throw new PoolActionError('NOT_EXECUTED', `ruling #${number} has not been executed: ${(await this.whyNotExecutable(number)) ?? 'execute it first'}`);
+    if (p.status !== 'executed') throw new PoolActionError('NOT_EXECUTED', `ruling #${number} has not been executed: ${(await this.whyNotExecutable(number)) ?? 'execute it first'}`);
     const witness = this.mirror.reportWitness(epoch);
     return { request: this.request(`apply ruling #${number} to epoch ${epoch}`, sender, () => this.pool.applyRuling(r.record, witness, p.record, p.payload)), result: () => undefined };
   }
@@ -541,13 +543,12 @@ export class PoolClient {
     }
     const unknown = new Bitmap(report.eligible).indexes().filter((i) => i >= mirror.registry.length);
     if (unknown.length > 0) throw new PoolActionError('BAD_REPORT', `the report makes registry indexes ${unknown.join(', ')} eligible, which no key holds`);
-    const { pool, owed, vault } = await this.funds();
+    const { pool, owed, vault, paid } = await this.funds();
     const reward = report.reward.toBigInt();
     if (pool < owed + reward) {
       throw new PoolActionError('NOT_COVERED', `the pool holds ${nanoToMina(pool)} MINA and owes ${nanoToMina(owed)} to members: a reward of ${nanoToMina(reward)} MINA is not covered${vault > 0n ? ` (the vault holds ${nanoToMina(vault)} MINA: sweep it first)` : ''}`);
     }
     const params = paramsFromJson(mirror.params);
-    const paid = await this.paid();
     const [witness, previousWitness] = [mirror.reportWitness(epoch), mirror.reportWitness(last ?? 0)];
     return {
       request: this.request(`report epoch ${epoch}`, sender, () =>
@@ -631,14 +632,19 @@ export class PoolClient {
     return Signature.create(oracle, report.message(poolTagOf(this.dac.address)));
   }
 
-  /** An epoch report with eligibility from registry keys (B62); the event-log fields default to zero. */
-  reportOf(epoch: number, reward: bigint, eligible: string[], commitments: { metricsRoot?: Field; eventLogHash?: Field } = {}): EpochReport {
-    const indexes = eligible.map((k) => {
+  /** The eligibility bitmap of registry keys (B62); a key never registered is an error naming it. */
+  eligibilityOf(keys: readonly string[]): Bitmap {
+    const indexes = keys.map((k) => {
       const i = this.mirror.indexOf(k);
       if (i === undefined) throw new PoolActionError('NOT_REGISTERED', `${this.who(k)} was never a pool member: it cannot be eligible`);
       return i;
     });
-    return new EpochReport({ epoch: UInt32.from(epoch), reward: UInt64.from(reward), eligible: Bitmap.fromIndexes(indexes), metricsRoot: commitments.metricsRoot ?? Field(0), eventLogHash: commitments.eventLogHash ?? Field(0) });
+    return Bitmap.fromIndexes(indexes);
+  }
+
+  /** An epoch report with eligibility from registry keys (B62); the event-log fields default to zero. */
+  reportOf(epoch: number, reward: bigint, eligible: string[], commitments: { metricsRoot?: Field; eventLogHash?: Field } = {}): EpochReport {
+    return new EpochReport({ epoch: UInt32.from(epoch), reward: UInt64.from(reward), eligible: this.eligibilityOf(eligible), metricsRoot: commitments.metricsRoot ?? Field(0), eventLogHash: commitments.eventLogHash ?? Field(0) });
   }
 }
 
@@ -649,6 +655,6 @@ function paramsToNumbers(payload: ProposalPayload): Record<string, number> {
 }
 
 /** A zero report record: the `previous` argument of the first report. */
-export function emptyReportRecord(): ReportRecord {
+function emptyReportRecord(): ReportRecord {
   return new ReportRecord(ReportRecord.fromFields(Array.from({ length: ReportRecord.sizeInFields() }, () => Field(0))));
 }

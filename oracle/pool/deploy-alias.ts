@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PrivateKey, PublicKey } from 'o1js';
-import { nanoToMina } from '../amount.js';
+import { NANO_PER_MINA, nanoToMina } from '../amount.js';
 import type { Log } from '../chain/poster.js';
 import { PoolError, UsageError } from '../errors.js';
 import { fileProblem, parseJsonText, writeJsonAtomic } from '../json-file.js';
@@ -9,9 +9,8 @@ import { readKey, readOrCreateKey, writeKey } from '../keys.js';
 import { deployPool, KEY_POWERS } from './deploy.js';
 import type { PoolAddresses } from './mirror.js';
 import { constitutionHashOf, readPoolFile } from './pool-file.js';
-import { PoolSession, writeStateFile } from './session.js';
-
-const MINA = 1_000_000_000n;
+import { writeStateFile } from './keyring.js';
+import { PoolSession } from './session.js';
 
 export interface DeployAliasOptions {
   root: string;
@@ -80,8 +79,8 @@ export async function deployAlias(o: DeployAliasOptions): Promise<DeployAliasRes
     const funded: string[] = [];
     for (const [name, pk] of [['deployer', deployer.toPublicKey()], ['oracle', oracle], ['operator', operator], ...members.map((m) => [m.name, PublicKey.fromBase58(m.publicKey)] as const)] as const) {
       const balance = (await chain.account(pk))?.balance.toBigInt() ?? 0n;
-      if (balance >= 10n * MINA || funded.includes(pk.toBase58())) continue;
-      await chain.fund(pk, 1000n * MINA);
+      if (balance >= 10n * NANO_PER_MINA || funded.includes(pk.toBase58())) continue;
+      await chain.fund(pk, 1000n * NANO_PER_MINA);
       funded.push(pk.toBase58());
       o.log(`funded ${name} with 1000 MINA from the local faucet`);
     }
@@ -106,6 +105,6 @@ export async function deployAlias(o: DeployAliasOptions): Promise<DeployAliasRes
   config.deployAliases[o.alias]!.addresses = { PoolDac: result.addresses.dac.toBase58(), RewardPool: result.addresses.pool.toBase58(), PoolVault: result.addresses.vault.toBase58() };
   await writeJsonAtomic(configFile, config);
   await writeStateFile(o.root, o.alias, keys);
-  o.log(`deployed; the deployer paid fees and ${nanoToMina(4n * MINA)} MINA of account creation`);
+  o.log(`deployed; the deployer paid fees and ${nanoToMina(4n * NANO_PER_MINA)} MINA of account creation`);
   return { ...out, addresses: result.addresses };
 }

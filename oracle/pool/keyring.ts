@@ -28,11 +28,14 @@ export class KeyRing {
   readonly names: Map<string, string>;
   /** Name → key file (relative to the project). */
   readonly keyFiles: Map<string, string>;
+  /** Name → key, for the key files read when loading. */
+  private readonly loaded: Map<string, PrivateKey>;
 
-  private constructor(root: string, names: Map<string, string>, keyFiles: Map<string, string>) {
+  private constructor(root: string, names: Map<string, string>, keyFiles: Map<string, string>, loaded: Map<string, PrivateKey>) {
     this.root = root;
     this.names = names;
     this.keyFiles = keyFiles;
+    this.loaded = loaded;
   }
 
   static async load(root: string, alias: string): Promise<KeyRing> {
@@ -46,20 +49,25 @@ export class KeyRing {
       if (party?.keyPath !== undefined && !keyFiles.has(name)) keyFiles.set(name, party.keyPath);
       if (party?.publicKey !== undefined) names.set(party.publicKey, name);
     }
+    const loaded = new Map<string, PrivateKey>();
     for (const [name, path] of keyFiles) {
       const key = await readKey(resolve(root, path)).catch(() => undefined);
-      if (key) names.set(key.toPublicKey().toBase58(), name);
+      if (!key) continue;
+      loaded.set(name, key);
+      names.set(key.toPublicKey().toBase58(), name);
     }
-    return new KeyRing(root, names, keyFiles);
+    return new KeyRing(root, names, keyFiles, loaded);
   }
 
   /** The key of a named party (`alice`, `oracle`, `deployer`…) or of a key file. */
   async key(nameOrFile: string): Promise<PrivateKey> {
+    const known = this.loaded.get(nameOrFile);
+    if (known) return known;
     const path = this.keyFiles.get(nameOrFile);
-    if (path !== undefined) return readKey(resolve(this.root, path));
+    if (path !== undefined) return readKey(resolve(this.root, path)); // not readable at load: say why
     if (nameOrFile.endsWith('.json')) return readKey(resolve(this.root, nameOrFile));
-    const known = [...this.keyFiles.keys()];
-    throw new UsageError(`no key named '${nameOrFile}' here (${known.length ? `known: ${known.join(', ')}` : 'no named keys on this machine'}); or give a key file: --key FILE`, { field: 'as' });
+    const names = [...this.keyFiles.keys()];
+    throw new UsageError(`no key named '${nameOrFile}' here (${names.length ? `known: ${names.join(', ')}` : 'no named keys on this machine'}); or give a key file: --key FILE`, { field: 'as' });
   }
 
   /** A public key given as B62… or as a name this machine knows. */

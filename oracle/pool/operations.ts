@@ -1,5 +1,4 @@
 import { Field, PublicKey, Signature, UInt32, UInt64, VerificationKey, type PrivateKey } from 'o1js';
-import { Bitmap } from '../../contracts/Bitmap.js';
 import { BlockProposal, ProposalPayload, Ruling, RulingPayload, SignedBlockProposal, UpgradeTarget, poolTagOf, type ProposalKindName } from '../../contracts/types.js';
 import type { Log } from '../chain/poster.js';
 import { PoolError } from '../errors.js';
@@ -34,12 +33,7 @@ export function payloadFor(client: PoolClient, input: ProposalInput): { kind: Pr
     case 'arbitrationRuling': {
       const r = client.report(input.epoch);
       if (input.decision === 'replace' && (input.eligible === undefined || input.eligible.length === 0)) throw new PoolActionError('BAD_RULING', 'a ruling that replaces names the new eligible members (--eligible NAME,KEY,…)');
-      const indexes = (input.eligible ?? []).map((k) => {
-        const i = client.mirror.indexOf(k);
-        if (i === undefined) throw new PoolActionError('NOT_REGISTERED', `${client.who(k)} was never a pool member: it cannot be eligible`);
-        return i;
-      });
-      const ruling = new RulingPayload({ epoch: UInt32.from(input.epoch), dispute: r.record.disputes, decision: UInt32.from(Ruling[input.decision]), eligible: Bitmap.fromIndexes(indexes) });
+      const ruling = new RulingPayload({ epoch: UInt32.from(input.epoch), dispute: r.record.disputes, decision: UInt32.from(Ruling[input.decision]), eligible: client.eligibilityOf(input.eligible ?? []) });
       return { kind: input.kind, payload: new ProposalPayload({ ...empty, ruling }) };
     }
   }

@@ -2,22 +2,21 @@ import { createHash } from 'node:crypto';
 import { Field } from 'o1js';
 import { z } from 'zod';
 import { PARAM_BOUNDS } from '../../contracts/types.js';
-import { b62 } from '../config.js';
+import { b62, relativePath } from '../config.js';
 import { InputError } from '../errors.js';
 import { readJsonFile } from '../json-file.js';
 
-const relative = z.string().min(1).refine((p) => !p.startsWith('/'), 'must be a path relative to the project');
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'names are letters, digits, - and _');
 
-/** A party of the pool: a public key, or a key file (generated for a local chain when missing). */
-const partySchema = z
-  .object({ publicKey: b62.optional(), keyPath: relative.optional() })
-  .refine((m) => m.publicKey !== undefined || m.keyPath !== undefined, 'give a publicKey or a keyPath');
+/** Where a key comes from: a public key, or a key file (generated for a local chain when missing). */
+const keySource = { publicKey: b62.optional(), keyPath: relativePath.optional() };
+const hasKey = (m: { publicKey?: string; keyPath?: string }) => m.publicKey !== undefined || m.keyPath !== undefined;
+
+/** A party of the pool: a public key or a key file. */
+const partySchema = z.object(keySource).refine(hasKey, 'give a publicKey or a keyPath');
 
 /** A pool member: a name, and a public key or a key file. */
-export const memberSchema = z
-  .object({ name, publicKey: b62.optional(), keyPath: relative.optional() })
-  .refine((m) => m.publicKey !== undefined || m.keyPath !== undefined, 'a member needs a publicKey or a keyPath');
+const memberSchema = z.object({ name, ...keySource }).refine(hasKey, 'a member needs a publicKey or a keyPath');
 
 const bounded = (key: keyof typeof PARAM_BOUNDS) => {
   const [lo, hi] = PARAM_BOUNDS[key];
@@ -25,7 +24,7 @@ const bounded = (key: keyof typeof PARAM_BOUNDS) => {
 };
 
 /** The numeric parameters, each within the bounds the contract enforces. */
-export const numericParamsSchema = z.object(Object.fromEntries(Object.keys(PARAM_BOUNDS).map((k) => [k, bounded(k as keyof typeof PARAM_BOUNDS)])) as Record<keyof typeof PARAM_BOUNDS, ReturnType<typeof bounded>>);
+const numericParamsSchema = z.object(Object.fromEntries(Object.keys(PARAM_BOUNDS).map((k) => [k, bounded(k as keyof typeof PARAM_BOUNDS)])) as Record<keyof typeof PARAM_BOUNDS, ReturnType<typeof bounded>>);
 
 /** A parameters file for `propose set-parameters`: the numbers and the operator (a key or a name). */
 export const parametersFileSchema = numericParamsSchema.extend({ operator: z.string().min(1, 'give the operator: a B62… key or a name') });
@@ -33,7 +32,7 @@ export const parametersFileSchema = numericParamsSchema.extend({ operator: z.str
 /** The pool file: who is in the pool, its constitution, oracle, operator and parameters. */
 export const poolFileSchema = z.object({
   name: z.string().min(1),
-  constitution: relative,
+  constitution: relativePath,
   oracle: partySchema,
   /** Receives the operator's fee; the oracle's key by default. */
   operator: partySchema.optional(),
@@ -42,7 +41,6 @@ export const poolFileSchema = z.object({
 });
 
 export type PoolFile = z.infer<typeof poolFileSchema>;
-export type PoolMember = z.infer<typeof memberSchema>;
 
 /** Reads and validates a pool file; errors name the field (`members.2.publicKey`). */
 export async function readPoolFile(file: string): Promise<PoolFile> {

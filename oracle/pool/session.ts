@@ -11,7 +11,6 @@ import { PoolError, UsageError } from '../errors.js';
 import { PoolClient } from './client.js';
 import { KeyRing } from './keyring.js';
 
-export { statePath, writeStateFile } from './keyring.js';
 
 /** Reads the alias from the deploy configuration, or says which aliases exist. */
 export async function loadAlias(root: string, name: string): Promise<{ config: DeployConfig; alias: DeployAlias; name: string }> {

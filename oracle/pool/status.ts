@@ -1,9 +1,9 @@
-import { ProposalKind, type ProposalKindName } from '../../contracts/types.js';
+import { ProposalKind, SLOTS_PER_EPOCH, type ProposalKindName } from '../../contracts/types.js';
 import { nanoToMina } from '../amount.js';
 import type { PoolClient } from './client.js';
 
 /** Proposal kind → its command-line name. */
-export const KIND_NAMES: Record<ProposalKindName, string> = {
+const KIND_NAMES: Record<ProposalKindName, string> = {
   addMember: 'add-member',
   removeMember: 'remove-member',
   amendConstitution: 'amend-constitution',
@@ -23,17 +23,17 @@ export async function poolStatus(client: PoolClient, alias: string): Promise<{ t
   const m = client.mirror;
   const now = await client.now();
   const funds = await client.funds();
-  const paid = await client.paid();
   const who = (k: string) => client.who(k);
   const proposals = [];
   for (const p of m.proposals) {
-    const { tally } = await client.tally(p.number);
+    const read = await client.tally(p.number);
+    const { tally } = read;
     proposals.push({
       number: p.number,
       id: p.id.toString(),
       kind: KIND_OF_NUMBER[Number(p.record.kind.toBigint())] ?? p.record.kind.toString(),
       proposer: p.record.proposer.toBase58(),
-      state: await client.proposalState(p.number, now),
+      state: await client.proposalState(p.number, now, read),
       pending: await client.pendingApplication(p.number),
       voteEnd: Number(p.record.voteEnd.toBigint()),
       opensAt: Number(p.record.opensAt.toBigint()),
@@ -61,13 +61,13 @@ export async function poolStatus(client: PoolClient, alias: string): Promise<{ t
     alias,
     chain: client.chain.label,
     slot: now,
-    epoch: Math.floor(now / 7140),
+    epoch: Math.floor(now / SLOTS_PER_EPOCH),
     addresses: { PoolDac: m.addresses.dac.toBase58(), RewardPool: m.addresses.pool.toBase58(), PoolVault: m.addresses.vault.toBase58() },
     balance: nanoToMina(funds.pool),
     vault: nanoToMina(funds.vault),
     owed: nanoToMina(funds.owed),
     spendable: nanoToMina(funds.spendable),
-    paid: nanoToMina(paid),
+    paid: nanoToMina(funds.paid),
     constitutionHash: m.constitutionHash.toString(),
     params: m.params,
     oracle: m.oracle,

@@ -1,7 +1,8 @@
-import { AccountUpdate, Field, PrivateKey, Signature, UInt32, UInt64, VerificationKey } from 'o1js';
+import { AccountUpdate, Field, PrivateKey, UInt32, UInt64, VerificationKey } from 'o1js';
 import { Bitmap } from '../../contracts/Bitmap.js';
-import { BlockProposal, ProposalPayload, Ruling, RulingPayload, SLOTS_PER_EPOCH, SignedBlockProposal, UpgradeTarget, poolTagOf } from '../../contracts/types.js';
+import { ProposalPayload, Ruling, RulingPayload, SLOTS_PER_EPOCH, UpgradeTarget } from '../../contracts/types.js';
 import type { Action, PoolClient } from './client.js';
+import { signBlockProposal } from './operations.js';
 
 /** One transaction of the walkthrough: which method it proves and how long building and proving took. */
 export interface WalkthroughStep {
@@ -40,20 +41,17 @@ export async function walkthrough(ctx: WalkthroughContext): Promise<WalkthroughS
   const steps: WalkthroughStep[] = [];
   const run = async <T>(contract: WalkthroughStep['contract'], method: string, calls: string[], build: () => Promise<Action<T>>): Promise<T> => {
     const t0 = performance.now();
-    const prepared = await client.poster.prepare((await build()).request);
+    const action = await build();
+    const prepared = await client.poster.prepare(action.request);
     const t1 = performance.now();
     await client.poster.send(prepared);
-    const mirror = await client.sync();
+    const result = action.result(await client.sync());
     const step = { contract, method, calls, proveMs: t1 - t0, sendMs: performance.now() - t1 };
     steps.push(step);
     ctx.onStep?.(step);
-    void mirror;
-    return undefined as T;
+    return result;
   };
-  const number = async (kind: Parameters<PoolClient['propose']>[1], payload: ProposalPayload, by = alice) => {
-    await run('PoolDac', 'propose', [], () => client.propose(by, kind, payload));
-    return client.mirror.proposals.length - 1;
-  };
+  const number = async (kind: Parameters<PoolClient['propose']>[1], payload: ProposalPayload, by = alice) => (await run('PoolDac', 'propose', [], () => client.propose(by, kind, payload))).number;
   const opensAt = (n: number) => Number(client.proposal(n).record.opensAt.toBigint());
   const currentVk = async (address: typeof client.dac.address) => {
     const vk = (await client.chain.account(address))!.zkapp!.verificationKey!;
@@ -87,10 +85,7 @@ export async function walkthrough(ctx: WalkthroughContext): Promise<WalkthroughS
   await run('RewardPool', 'postEpochReport', ['PoolDac.reportAuthority'], () => client.postReport(operator, report, client.signReport(ctx.oracle, report), ctx.oracle.toPublicKey()));
 
   const slot = epoch * SLOTS_PER_EPOCH + 1;
-  const signed = (blockHash: bigint) => {
-    const proposal = new BlockProposal({ slot: UInt32.from(slot), blockHash: Field(blockHash) });
-    return new SignedBlockProposal({ proposal, signature: Signature.create(newcomer, proposal.message(poolTagOf(client.dac.address))) });
-  };
+  const signed = (blockHash: bigint) => signBlockProposal(client.dac.address, newcomer, slot, blockHash);
   await run('RewardPool', 'slash', [], () => client.slash(bob, epoch, newcomer.toPublicKey(), signed(1n), signed(2n)));
   await run('RewardPool', 'dispute', [], () => client.dispute(bob, epoch));
 

@@ -182,7 +182,7 @@ describe('event log', () => {
       const accepted = { slot: 4, member, blockHash: block(9), receivedAt: 50, proposal: propose(members[0]!, 4, block(9)), receipt: {} as never };
       let log = EventLog.open(file);
       log.accept(accepted, 50);
-      log.decide(4, accepted, 60, 'first-delivered'); // decided, then the process dies before the sink confirms
+      log.decide(4, () => accepted, 60, 'first-delivered'); // decided, then the process dies before the sink confirms
       log.close();
 
       log = EventLog.open(file);
