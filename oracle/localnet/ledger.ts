@@ -1,9 +1,10 @@
 import { appendFile, mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AccountUpdate, Mina, PrivateKey, PublicKey, TokenId, Transaction, UInt64, type Field } from 'o1js';
+import { AccountUpdate, Mina, PrivateKey, PublicKey, Reducer, TokenId, Transaction, UInt64, type Field } from 'o1js';
 import { EventArchive, type ZkappCommandJson } from '../chain/archive.js';
 import { failureCodes } from '../chain/chain.js';
 import { InputError, PoolError } from '../errors.js';
+import { writeJsonAtomic } from '../json-file.js';
 
 type LocalBlockchain = Awaited<ReturnType<typeof Mina.LocalBlockchain>>;
 
@@ -41,6 +42,8 @@ export interface ArchivedActions {
 }
 
 const FAUCET_BALANCE = 1_000_000_000n * 1_000_000_000n;
+/** An account's action state before its first action. */
+const INITIAL_ACTION_STATE = Reducer.initialActionState.toString();
 
 /**
  * The ledger behind the local network: an in-process `Mina.LocalBlockchain` whose every
@@ -86,7 +89,7 @@ export class LocalLedger {
         genesisTimestamp: new Date().toISOString(),
         faucet: { publicKey: faucet.toPublicKey().toBase58(), privateKey: faucet.toBase58() },
       };
-      await writeFile(metaFile, JSON.stringify(meta, null, 1) + '\n', { mode: 0o600 });
+      await writeJsonAtomic(metaFile, meta, 0o600);
       entries = [];
     }
     const local = await Mina.LocalBlockchain({ proofsEnabled: meta.proofsEnabled });
@@ -122,7 +125,7 @@ export class LocalLedger {
     } catch (e) {
       throw new PoolError('STATE_CORRUPT', `${this.dir}: journal transaction ${entry.hash} no longer applies (${(e as Error).message.slice(0, 200)}); start afresh with --reset`);
     }
-    this.recordIncluded(entry.json, entry.hash, entry.slot, new Map());
+    this.recordIncluded(entry.json, entry.hash, entry.slot);
   }
 
   private async append(entry: JournalEntry): Promise<void> {
@@ -164,7 +167,6 @@ export class LocalLedger {
         throw new PoolError('BAD_TRANSACTION', `not a zkApp command: ${(e as Error).message}`);
       }
       const hash = await Transaction.hash(json);
-      const before = this.actionStatesOf(JSON.parse(json) as ZkappCommandJson);
       let errors: string[];
       try {
         const pending = await this.local.sendTransaction(tx);
@@ -177,7 +179,7 @@ export class LocalLedger {
         throw new PoolError('REJECTED', `${failureCodes(text).join(', ') || 'refused'}: ${text.replace(/\s+/g, ' ').slice(0, 600)}`);
       }
       await this.append({ kind: 'tx', slot: this.slot, hash, json });
-      this.recordIncluded(json, hash, this.slot, before);
+      this.recordIncluded(json, hash, this.slot);
       return { hash };
     });
   }
@@ -221,32 +223,27 @@ export class LocalLedger {
     return this.actions.get(`${publicKey}:${tokenId}`) ?? [];
   }
 
-  private actionStatesOf(command: ZkappCommandJson & { accountUpdates: { body: { actions?: string[][] } }[] }): Map<string, string> {
-    const states = new Map<string, string>();
-    for (const u of command.accountUpdates) {
-      if (!u.body.actions?.length) continue;
-      const key = `${u.body.publicKey}:${u.body.tokenId}`;
-      if (!states.has(key)) states.set(key, this.actionState(u.body.publicKey, u.body.tokenId));
-    }
-    return states;
-  }
-
   private actionState(publicKey: string, tokenId: string): string {
     const account = this.account(PublicKey.fromBase58(publicKey), TokenId.fromBase58(tokenId));
     return account?.zkapp?.actionState[0]?.toString() ?? '';
   }
 
-  private recordIncluded(json: string, hash: string, slot: number, before: Map<string, string>): void {
+  /**
+   * Records an included command: a block, its events and its actions. An account's action
+   * state before a block is its state after the previous block with actions (the initial
+   * action state for the first), so replaying the journal gives the same answers.
+   */
+  private recordIncluded(json: string, hash: string, slot: number): void {
     const blockHeight = this.blocks.length + 1;
     this.blocks.push({ height: blockHeight, slot, transactions: [{ hash }] });
-    const command = JSON.parse(json) as ZkappCommandJson & { accountUpdates: { body: { actions?: string[][] } }[] };
+    const command = JSON.parse(json) as ZkappCommandJson;
     this.archive.record(command, { blockHeight, slot, transactionHash: hash });
     const ids = command.accountUpdates.map((_, i) => i);
     const grouped = new Map<string, ArchivedActions>();
     command.accountUpdates.forEach((u, i) => {
       if (!u.body.actions?.length) return;
       const key = `${u.body.publicKey}:${u.body.tokenId}`;
-      const entry = grouped.get(key) ?? { blockHeight, before: before.get(key) ?? '', after: '', rows: [], accountUpdateIds: ids };
+      const entry = grouped.get(key) ?? { blockHeight, before: this.actions.get(key)?.at(-1)?.after ?? INITIAL_ACTION_STATE, after: '', rows: [], accountUpdateIds: ids };
       for (const data of u.body.actions) entry.rows.push({ accountUpdateId: i, data });
       grouped.set(key, entry);
     });
@@ -254,7 +251,6 @@ export class LocalLedger {
       const [publicKey, tokenId] = key.split(':') as [string, string];
       entry.after = this.actionState(publicKey, tokenId);
       const list = this.actions.get(key) ?? [];
-      if (entry.before === '') entry.before = list[list.length - 1]?.after ?? '';
       list.push(entry);
       this.actions.set(key, list);
     }

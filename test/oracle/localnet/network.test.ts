@@ -84,9 +84,11 @@ describe('the local network (npm run chain)', () => {
     expect(await client.proposalState(0)).toBe('executed');
   }, 120_000);
 
+  const counterKey = PrivateKey.random();
+
   it('serves actions so that o1js checks them against the action state', async () => {
     const { chain } = await connect();
-    const key = PrivateKey.random();
+    const key = counterKey;
     const counter = new Counter(key.toPublicKey());
     chain.use();
     const payer = members[0]!;
@@ -100,6 +102,17 @@ describe('the local network (npm run chain)', () => {
       await tx.prove();
       await chain.submit(tx.sign([payer]));
     }
+    const actions = await counter.reducer.fetchActions();
+    expect(actions.flat().map((a) => a.toString())).toEqual(['3', '4']);
+  }, 120_000);
+
+  it("serves the same actions after a restart (each block's action state follows the one before)", async () => {
+    await server.close();
+    ledger = await LocalLedger.open(dir);
+    server = await LocalNetworkServer.start({ ledger, port: 0 });
+    const { chain } = await connect();
+    chain.use();
+    const counter = new Counter(counterKey.toPublicKey());
     const actions = await counter.reducer.fetchActions();
     expect(actions.flat().map((a) => a.toString())).toEqual(['3', '4']);
   }, 120_000);
