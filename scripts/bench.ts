@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_WINDOW, prepareRange, summarise, sweepWindows } from '../oracle/backfill/index.js';
 import { readBlocksFile, writeBlocksFile } from '../oracle/chain/readers/index.js';
 import { DEFAULT_LEDGER_HINT, defaultLedgerPath } from '../oracle/paths.js';
-import { DEFAULT_SIMULATION, readLedger, simulateEpoch } from '../oracle/sim/index.js';
+import { DEFAULT_SIMULATION, SLOTS_PER_EPOCH, readLedger, simulateEpoch } from '../oracle/sim/index.js';
 import { Option, type Command } from 'commander';
 import { command, oneOf, output, progress } from './cli.js';
 
@@ -64,7 +64,7 @@ interface ContractFigures {
 }
 
 async function contractTask(task: string, cacheDir: string): Promise<ContractFigures> {
-  const { AccountUpdate, Cache, Mina, PrivateKey, SmartContract, method } = await import('o1js');
+  const { AccountUpdate, Cache, Field, Mina, PrivateKey, SmartContract, method } = await import('o1js');
   const { PoolDac } = await import('../contracts/PoolDac.js');
   const { RewardPool } = await import('../contracts/RewardPool.js');
   const { PoolVault } = await import('../contracts/PoolVault.js');
@@ -92,8 +92,9 @@ async function contractTask(task: string, cacheDir: string): Promise<ContractFig
   const { PoolClient } = await import('../oracle/pool/client.js');
   const { deployPool } = await import('../oracle/pool/deploy.js');
   const { walkthrough } = await import('../oracle/pool/walkthrough.js');
-  const chain = await SimulatedChain.create({ proofsEnabled: true, slot: 3 * 7140 + 100 });
-  const [alice, bob, oracle, deployer, newcomer, floorKey] = Array.from({ length: 6 }, () => PrivateKey.random()) as [InstanceType<typeof PrivateKey>, InstanceType<typeof PrivateKey>, InstanceType<typeof PrivateKey>, InstanceType<typeof PrivateKey>, InstanceType<typeof PrivateKey>, InstanceType<typeof PrivateKey>];
+  const chain = await SimulatedChain.create({ proofsEnabled: true, slot: 3 * SLOTS_PER_EPOCH + 100 });
+  const key = () => PrivateKey.random();
+  const [alice, bob, oracle, deployer, newcomer, floorKey] = [key(), key(), key(), key(), key(), key()];
   for (const k of [alice, bob, oracle, deployer, newcomer]) chain.local.addAccount(k.toPublicKey(), (1000n * 1_000_000_000n).toString());
   const floor = new Floor(floorKey.toPublicKey());
   const deployFloor = await Mina.transaction(deployer.toPublicKey(), async () => {
@@ -109,7 +110,7 @@ async function contractTask(task: string, cacheDir: string): Promise<ContractFig
   const poster = new TransactionPoster({ chain, fee: 100_000_000n });
   const params = { quorumPercent: 50, approvalPercent: 60, votingPeriod: 10, timelock: 5, executionWindow: 20, challengeWindow: 30, emitterStrategy: 0, backfillWindow: 47, rewardPolicy: 0, operatorFeePercent: 5, operator: oracle.toPublicKey().toBase58() };
   const counterStart = performance.now();
-  const { addresses } = await deployPool({ poster, deployer, dacKey: PrivateKey.random(), poolKey: PrivateKey.random(), members: [alice, bob].map((k) => k.toPublicKey().toBase58()), oracle: oracle.toPublicKey().toBase58(), params, constitutionHash: (await import('o1js')).Field(1) });
+  const { addresses } = await deployPool({ poster, deployer, dacKey: PrivateKey.random(), poolKey: PrivateKey.random(), members: [alice, bob].map((k) => k.toPublicKey().toBase58()), oracle: oracle.toPublicKey().toBase58(), params, constitutionHash: Field(1) });
   const proofs = [{ method: 'RewardPool.openCounter', calls: [] as string[], proveMs: performance.now() - counterStart }];
   const client = await PoolClient.open({ chain, poster, addresses });
   const steps = await walkthrough({ client, alice, bob, newcomer, oracle, operator: deployer, advanceTo: (slot) => chain.advanceTo(slot) });
@@ -222,10 +223,10 @@ async function backfillBench(dir: string, json: boolean) {
   const ledger = await readLedger(defaultLedgerPath(), DEFAULT_LEDGER_HINT);
   const { blocks } = simulateEpoch(ledger, DEFAULT_SIMULATION);
   await writeBlocksFile(input, blocks);
-  process.stderr.write(`bench input: one simulated 7140-slot epoch, ${blocks.length} blocks (seed ${DEFAULT_SIMULATION.seed})\n`);
+  progress(`bench input: one simulated 7140-slot epoch, ${blocks.length} blocks (seed ${DEFAULT_SIMULATION.seed})`);
   const results: Measurement[] = [];
   for (const task of Object.keys(TASKS)) {
-    process.stderr.write(`measuring ${task}…\n`);
+    progress(`measuring ${task}…`);
     results.push(await measure(task, input));
   }
   const by = (t: string) => results.find((r) => r.task === t)!;

@@ -7,7 +7,7 @@ import { LocalNetworkServer } from '../oracle/localnet/server.js';
 import { loadAlias } from '../oracle/pool/session.js';
 import { command, progress, wholeNumber } from './cli.js';
 
-export interface ChainOptions {
+interface ChainOptions {
   alias: string;
   port?: number;
   host?: string;
@@ -22,7 +22,7 @@ export interface ChainOptions {
  * Starts the local network for an alias: the ledger from its state directory (replayed),
  * served at the alias's URL. Returns it running; `stop` closes it.
  */
-export async function startLocalChain(o: ChainOptions): Promise<{ server: LocalNetworkServer; ledger: LocalLedger; stop: () => Promise<void> }> {
+async function startLocalChain(o: ChainOptions): Promise<{ server: LocalNetworkServer; ledger: LocalLedger; stop: () => Promise<void> }> {
   const { alias } = await loadAlias(process.cwd(), o.alias);
   const url = new URL(alias.url);
   if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(url.hostname) && o.host === undefined) {

@@ -3,7 +3,7 @@ import { minaToNano } from '../oracle/amount.js';
 import { PoolError } from '../oracle/errors.js';
 
 /** Exit codes of every command: 0 done, 1 refused or failed (network, chain, a pool rule), 2 bad input or usage. */
-export const EXIT = { ok: 0, failed: 1, badInput: 2 } as const;
+const EXIT = { ok: 0, failed: 1, badInput: 2 } as const;
 
 /** Progress goes to stderr, so that stdout holds only the result (text or `--json`). */
 export const progress = (message: string) => process.stderr.write(`${message}\n`);

@@ -4,17 +4,17 @@ import { Field, PublicKey, Signature, UInt32, type PrivateKey } from 'o1js';
 import { z } from 'zod';
 import { InvalidArgumentError, type Command } from 'commander';
 import { nanoToMina } from '../oracle/amount.js';
+import { b62 } from '../oracle/config.js';
 import { stateHashToField } from '../oracle/chain/base58.js';
 import { InputError, UsageError } from '../oracle/errors.js';
 import { fileProblem, readJsonFile } from '../oracle/json-file.js';
-import { claimShare, executeProposal, payloadFor, signBlockProposal, verificationKeyOf, type ProposalInput } from '../oracle/pool/operations.js';
+import { claimShare, executeProposal, payloadFor, readVerificationKeyFile, signBlockProposal, type ProposalInput } from '../oracle/pool/operations.js';
 import { parametersFileSchema, constitutionHashOf } from '../oracle/pool/pool-file.js';
-import { PoolSession } from '../oracle/pool/session.js';
+import { loadAlias, PoolSession } from '../oracle/pool/session.js';
 import { poolStatus } from '../oracle/pool/status.js';
 import { BlockProposal, SignedBlockProposal } from '../contracts/types.js';
 import { command, minaAmount, oneOf, output, progress, wholeNumber } from './cli.js';
 import { KeyRing } from '../oracle/pool/keyring.js';
-import { loadAlias } from '../oracle/pool/session.js';
 
 interface PoolOptions {
   alias: string;
@@ -23,9 +23,8 @@ interface PoolOptions {
   json?: boolean;
 }
 
-const vkFileSchema = z.object({ data: z.string().min(1), hash: z.string().regex(/^\d+$/, 'expected a field element (decimal)') });
 const proposalsFileSchema = z
-  .array(z.object({ member: z.string().regex(/^B62/, 'expected a B62… key'), slot: z.number().int().min(0), blockHash: z.string().regex(/^\d+$/, 'expected a field element (decimal)'), signature: z.string().min(1) }))
+  .array(z.object({ member: b62, slot: z.number().int().min(0), blockHash: z.string().regex(/^\d+$/, 'expected a field element (decimal)'), signature: z.string().min(1) }))
   .length(2, 'expected exactly two signed proposals of one member for one slot');
 
 /**
@@ -47,7 +46,14 @@ export function poolCommand(): Command {
     if (o.as === undefined && o.key === undefined) throw new UsageError('say who acts: --as NAME or --key FILE');
   };
   const open = (o: PoolOptions) => PoolSession.open({ root: process.cwd(), alias: o.alias, log: progress });
-  const actor = (s: PoolSession, o: PoolOptions): Promise<PrivateKey> => (o.key !== undefined ? s.key(o.key) : s.key(o.as!));
+  const actor = (s: PoolSession, o: PoolOptions): Promise<PrivateKey> => s.key(o.key ?? o.as!);
+  /** Opens the pool for whoever acts (named with `requireActor` first). */
+  const acting = async (o: PoolOptions) => {
+    const s = await open(o);
+    return { s, c: s.client(), me: await actor(s, o) };
+  };
+  /** `NAME,KEY,…` → B62 keys. */
+  const keysOf = (s: PoolSession, list: string) => Promise.all(list.split(',').map(async (t) => (await s.publicKey(t.trim())).toBase58()));
 
   pool
     .command('status')
@@ -70,50 +76,51 @@ export function poolCommand(): Command {
     });
 
   const propose = pool.command('propose').description('a member proposes; the others vote');
-  const proposeWith = (name: string, description: string, args: [string, string, ((v: string) => unknown)?][], configure: (c: Command) => Command, toInput: (s: PoolSession, args: unknown[], cmdOpts: Record<string, string | undefined>) => Promise<ProposalInput>) => {
+  /**
+   * A `propose` subcommand: `prepare` checks the arguments and reads any file before the
+   * chain is touched, and returns what builds the proposal once the pool is open.
+   */
+  type Prepare = (args: unknown[], cmdOpts: Record<string, string | undefined>) => Promise<(s: PoolSession) => Promise<ProposalInput>>;
+  const proposeWith = (name: string, description: string, args: [string, string, ((v: string) => unknown)?][], configure: (c: Command) => Command, prepare: Prepare) => {
     let c = propose.command(name).description(description);
     for (const [arg, desc, parse] of args) c = parse ? c.argument(arg, desc, parse) : c.argument(arg, desc);
     configure(c).action(async (...all: unknown[]) => {
       const cmd = all[all.length - 1] as Command;
       const o = opts(cmd);
       requireActor(o);
-      const prepared = await preread(cmd.opts());
-      const s = await open(o);
-      const input = await toInput(s, all.slice(0, args.length), { ...cmd.opts(), ...prepared });
-      const { kind, payload } = payloadFor(s.client(), input);
-      const result = await s.client().submit(await s.client().propose(await actor(s, o), kind, payload));
+      const toInput = await prepare(all.slice(0, args.length), cmd.opts());
+      const { s, c: client, me } = await acting(o);
+      const { kind, payload } = payloadFor(client, await toInput(s));
+      const result = await client.submit(await client.propose(me, kind, payload));
       output(o.json, `proposal #${result.number} (${name}) made; voting is open until slot ${result.voteEnd}`, { number: result.number, id: result.id.toString(), voteEnd: result.voteEnd });
     });
   };
-  /** Files named by options are read and checked before the chain is touched. */
-  const preread = async (cmdOpts: Record<string, string | undefined>): Promise<Record<string, string | undefined>> => {
-    const out: Record<string, string | undefined> = {};
-    if (cmdOpts.params !== undefined) out.paramsJson = JSON.stringify(await readJsonFile(resolve(cmdOpts.params), parametersFileSchema, 'parameters'));
-    if (cmdOpts.vk !== undefined) out.vkJson = JSON.stringify(await readJsonFile(resolve(cmdOpts.vk), vkFileSchema, 'verification key file'));
-    if (cmdOpts.file !== undefined) {
-      const file = resolve(cmdOpts.file);
-      out.constitutionHash = constitutionHashOf(await readFile(file).catch((e) => Promise.reject(new InputError(`${cmdOpts.file}: cannot read the constitution (${fileProblem(e)})`)))).toString();
-    }
-    return out;
-  };
-  const keyArg = (s: PoolSession, text: unknown) => s.publicKey(String(text));
+  const keyArg = ['<key>', 'B62… key or a name'] as [string, string];
+  const aboutKey = (kind: 'addMember' | 'removeMember' | 'setOracle'): Prepare => async ([k]) => async (s) => ({ kind, key: await s.publicKey(String(k)) });
 
-  proposeWith('add-member', 'add a member', [['<key>', 'B62… key or a name']], (c) => c, async (s, [k]) => ({ kind: 'addMember', key: await keyArg(s, k) }));
-  proposeWith('remove-member', 'remove a member', [['<key>', 'B62… key or a name']], (c) => c, async (s, [k]) => ({ kind: 'removeMember', key: await keyArg(s, k) }));
-  proposeWith('set-oracle', 'set the key that signs epoch reports', [['<key>', 'B62… key or a name']], (c) => c, async (s, [k]) => ({ kind: 'setOracle', key: await keyArg(s, k) }));
-  proposeWith('amend-constitution', 'set the constitution to a document', [], (c) => c.option('--file <file>', 'the new constitution', 'CONSTITUTION.md'), async (_s, _a, o) => ({ kind: 'amendConstitution', hash: Field(o.constitutionHash!) }));
-  proposeWith('set-parameters', 'set the parameters (all published on chain)', [], (c) => c.requiredOption('--params <file>', 'JSON with every parameter and the operator (a key or a name)'), async (s, _a, o) => {
-    const params = JSON.parse(o.paramsJson!) as z.infer<typeof parametersFileSchema>;
-    return { kind: 'setParameters', params: { ...params, operator: (await s.publicKey(params.operator)).toBase58() } };
+  proposeWith('add-member', 'add a member', [keyArg], (c) => c, aboutKey('addMember'));
+  proposeWith('remove-member', 'remove a member', [keyArg], (c) => c, aboutKey('removeMember'));
+  proposeWith('set-oracle', 'set the key that signs epoch reports', [keyArg], (c) => c, aboutKey('setOracle'));
+  proposeWith('amend-constitution', 'set the constitution to a document', [], (c) => c.option('--file <file>', 'the new constitution', 'CONSTITUTION.md'), async (_a, o) => {
+    const document = await readFile(resolve(o.file!)).catch((e) => Promise.reject(new InputError(`${o.file}: cannot read the constitution (${fileProblem(e)})`)));
+    const hash = constitutionHashOf(document);
+    return async () => ({ kind: 'amendConstitution', hash });
   });
-  proposeWith('ruling', 'rule on a disputed epoch: uphold its report, or replace its eligible members', [['<epoch>', 'the disputed epoch', wholeNumber()], ['<decision>', 'uphold or replace', oneOf('uphold', 'replace')]], (c) => c.option('--eligible <names>', 'replace: the eligible members, NAME,KEY,…'), async (s, [epoch, decision], o) => ({
+  proposeWith('set-parameters', 'set the parameters (all published on chain)', [], (c) => c.requiredOption('--params <file>', 'JSON with every parameter and the operator (a key or a name)'), async (_a, o) => {
+    const params = await readJsonFile(resolve(o.params!), parametersFileSchema, 'parameters');
+    return async (s) => ({ kind: 'setParameters', params: { ...params, operator: (await s.publicKey(params.operator)).toBase58() } });
+  });
+  proposeWith('ruling', 'rule on a disputed epoch: uphold its report, or replace its eligible members', [['<epoch>', 'the disputed epoch', wholeNumber()], ['<decision>', 'uphold or replace', oneOf('uphold', 'replace')]], (c) => c.option('--eligible <names>', 'replace: the eligible members, NAME,KEY,…'), async ([epoch, decision], o) => async (s) => ({
     kind: 'arbitrationRuling',
     epoch: epoch as number,
     decision: decision as 'uphold' | 'replace',
-    eligible: o.eligible === undefined ? undefined : await Promise.all(o.eligible.split(',').map(async (t) => (await s.publicKey(t.trim())).toBase58())),
+    eligible: o.eligible === undefined ? undefined : await keysOf(s, o.eligible),
   }));
-  proposeWith('spend', 'pay an amount from the treasury (what is not owed to members)', [['<to>', 'B62… key or a name'], ['<mina>', 'amount in MINA', minaAmount()]], (c) => c, async (s, [to, amount]) => ({ kind: 'treasurySpend', key: await keyArg(s, to), amount: amount as bigint }));
-  proposeWith('upgrade', "set a contract's verification key (its code)", [['<contract>', 'PoolDac or RewardPool', oneOf('PoolDac', 'RewardPool')]], (c) => c.requiredOption('--vk <file>', 'the new verification key ({ data, hash }, see pool vk)'), async (_s, [target], o) => ({ kind: 'upgrade', target: target as 'PoolDac', vkHash: Field(JSON.parse(o.vkJson!).hash) }));
+  proposeWith('spend', 'pay an amount from the treasury (what is not owed to members)', [['<to>', 'B62… key or a name'], ['<mina>', 'amount in MINA', minaAmount()]], (c) => c, async ([to, amount]) => async (s) => ({ kind: 'treasurySpend', key: await s.publicKey(String(to)), amount: amount as bigint }));
+  proposeWith('upgrade', "set a contract's verification key (its code)", [['<contract>', 'PoolDac or RewardPool', oneOf('PoolDac', 'RewardPool')]], (c) => c.requiredOption('--vk <file>', 'the new verification key ({ data, hash }, see pool vk)'), async ([target], o) => {
+    const { hash } = await readVerificationKeyFile(o.vk!);
+    return async () => ({ kind: 'upgrade', target: target as 'PoolDac', vkHash: hash });
+  });
 
   pool
     .command('vote')
@@ -123,9 +130,8 @@ export function poolCommand(): Command {
     .action(async (number: number, choice: 'for', _: unknown, cmd: Command) => {
       const o = opts(cmd);
       requireActor(o);
-      const s = await open(o);
-      const c = s.client();
-      await c.submit(await c.vote(await actor(s, o), number, choice));
+      const { c, me } = await acting(o);
+      await c.submit(await c.vote(me, number, choice));
       const { tally } = await c.tally(number);
       output(o.json, `voted ${choice} on proposal #${number} (for ${tally.for}, against ${tally.against}, abstain ${tally.abstain})`, { number, choice });
     });
@@ -138,9 +144,9 @@ export function poolCommand(): Command {
     .action(async (number: number, cmdOpts: { vk?: string }, cmd: Command) => {
       const o = opts(cmd);
       requireActor(o);
-      const vk = cmdOpts.vk === undefined ? undefined : verificationKeyOf(await readJsonFile(resolve(cmdOpts.vk), vkFileSchema, 'verification key file'), cmdOpts.vk);
-      const s = await open(o);
-      const { applied } = await executeProposal(s.client(), await actor(s, o), number, { vk, log: progress });
+      const vk = cmdOpts.vk === undefined ? undefined : await readVerificationKeyFile(cmdOpts.vk);
+      const { c, me } = await acting(o);
+      const { applied } = await executeProposal(c, me, number, { vk, log: progress });
       output(o.json, `proposal #${number} executed${applied ? ` and its ${applied} applied` : ''}`, { number, state: 'executed', applied });
     });
 
@@ -151,8 +157,8 @@ export function poolCommand(): Command {
     .action(async (number: number, _: unknown, cmd: Command) => {
       const o = opts(cmd);
       requireActor(o);
-      const s = await open(o);
-      await s.client().submit(await s.client().cancel(await actor(s, o), number));
+      const { c, me } = await acting(o);
+      await c.submit(await c.cancel(me, number));
       output(o.json, `proposal #${number} canceled`, { number, state: 'canceled' });
     });
 
@@ -163,8 +169,8 @@ export function poolCommand(): Command {
     .action(async (amount: bigint, _: unknown, cmd: Command) => {
       const o = opts(cmd);
       requireActor(o);
-      const s = await open(o);
-      await s.client().submit(await s.client().deposit(await actor(s, o), amount));
+      const { c, me } = await acting(o);
+      await c.submit(await c.deposit(me, amount));
       output(o.json, `deposited ${nanoToMina(amount)} MINA`, { amount: amount.toString() });
     });
 
@@ -175,8 +181,8 @@ export function poolCommand(): Command {
     .action(async (amount: bigint | undefined, _: unknown, cmd: Command) => {
       const o = opts(cmd);
       requireActor(o);
-      const s = await open(o);
-      const r = await s.client().submit(await s.client().sweep(await actor(s, o), amount));
+      const { c, me } = await acting(o);
+      const r = await c.submit(await c.sweep(me, amount));
       output(o.json, `swept ${nanoToMina(r.amount)} MINA from the vault into the reward pool`, { amount: r.amount.toString() });
     });
 
@@ -186,15 +192,15 @@ export function poolCommand(): Command {
     .argument('<epoch>', 'an epoch that has ended on chain', wholeNumber())
     .requiredOption('--reward <mina>', "the epoch's reward in MINA", minaAmount({ allowZero: true }))
     .requiredOption('--eligible <names>', 'the eligible members, NAME,KEY,…')
-    .option('--metrics-root <field>', 'Merkle root of the metrics (decimal)', fieldOption('--metrics-root'))
-    .option('--event-log-hash <field>', "hash of the emitter's event log (decimal)", fieldOption('--event-log-hash'))
+    .option('--metrics-root <field>', 'Merkle root of the metrics (decimal)', fieldOption)
+    .option('--event-log-hash <field>', "hash of the emitter's event log (decimal)", fieldOption)
     .option('--oracle <name>', 'the oracle key (a name or a key file)', 'oracle')
     .action(async (epoch: number, cmdOpts: { reward: bigint; eligible: string; metricsRoot?: Field; eventLogHash?: Field; oracle: string }, cmd: Command) => {
       const o = opts(cmd);
       const s = await open(o);
       const c = s.client();
       const oracle = await s.key(cmdOpts.oracle);
-      const eligible = await Promise.all(cmdOpts.eligible.split(',').map(async (t) => (await s.publicKey(t.trim())).toBase58()));
+      const eligible = await keysOf(s, cmdOpts.eligible);
       const report = c.reportOf(epoch, cmdOpts.reward, eligible, { metricsRoot: cmdOpts.metricsRoot, eventLogHash: cmdOpts.eventLogHash });
       const sender = o.as !== undefined || o.key !== undefined ? await actor(s, o) : oracle;
       await c.submit(() => c.postReport(sender, report, c.signReport(oracle, report), oracle.toPublicKey()));
@@ -209,9 +215,8 @@ export function poolCommand(): Command {
     .action(async (epoch: number, _: unknown, cmd: Command) => {
       const o = opts(cmd);
       requireActor(o);
-      const s = await open(o);
-      const sender = await actor(s, o);
-      await s.client().submit(() => s.client().openClaims(sender, epoch));
+      const { c, me } = await acting(o);
+      await c.submit(() => c.openClaims(me, epoch));
       output(o.json, `claims of epoch ${epoch} are open`, { epoch });
     });
 
@@ -222,8 +227,8 @@ export function poolCommand(): Command {
     .action(async (epoch: number, _: unknown, cmd: Command) => {
       const o = opts(cmd);
       requireActor(o);
-      const s = await open(o);
-      const { amount } = await claimShare(s.client(), await actor(s, o), epoch, progress);
+      const { c, me } = await acting(o);
+      const { amount } = await claimShare(c, me, epoch, progress);
       output(o.json, `claimed ${nanoToMina(amount)} MINA for epoch ${epoch}`, { epoch, amount: amount.toString() });
     });
 
@@ -234,8 +239,8 @@ export function poolCommand(): Command {
     .action(async (epoch: number, _: unknown, cmd: Command) => {
       const o = opts(cmd);
       requireActor(o);
-      const s = await open(o);
-      await s.client().submit(await s.client().dispute(await actor(s, o), epoch));
+      const { c, me } = await acting(o);
+      await c.submit(await c.dispute(me, epoch));
       output(o.json, `epoch ${epoch} disputed: claims wait for a ruling (propose ruling ${epoch} uphold|replace)`, { epoch, disputed: true });
     });
 
@@ -251,8 +256,7 @@ export function poolCommand(): Command {
       if (blockHash === undefined) throw new UsageError(`not a state hash (3N…) or a field element: ${hashText}`);
       const { alias } = await loadAlias(process.cwd(), o.alias);
       if (!alias.addresses) throw new UsageError(`no pool is deployed under alias '${o.alias}': a proposal is signed for one pool`);
-      const keys = await KeyRing.load(process.cwd(), o.alias);
-      const signer = await (o.key !== undefined ? keys.key(o.key) : keys.key(o.as!));
+      const signer = await (await KeyRing.load(process.cwd(), o.alias)).key(o.key ?? o.as!);
       const signed = signBlockProposal(PublicKey.fromBase58(alias.addresses.PoolDac), signer, slot, blockHash);
       process.stdout.write(JSON.stringify({ member: signer.toPublicKey().toBase58(), slot, blockHash: blockHash.toString(), signature: signed.signature.toBase58() }) + '\n');
     });
@@ -275,10 +279,10 @@ export function poolCommand(): Command {
           throw new InputError(`${cmdOpts.proposals}: proposal ${i + 1}: ${(e as Error).message}`);
         }
       }) as [SignedBlockProposal, SignedBlockProposal];
-      const s = await open(o);
       const member = PublicKey.fromBase58(first.member);
-      await s.client().submit(await s.client().slash(await actor(s, o), epoch, member, signed[0], signed[1]));
-      output(o.json, `${s.client().who(member)} slashed for epoch ${epoch}: its share goes to the others`, { epoch, member: first.member });
+      const { c, me } = await acting(o);
+      await c.submit(await c.slash(me, epoch, member, signed[0], signed[1]));
+      output(o.json, `${c.who(member)} slashed for epoch ${epoch}: its share goes to the others`, { epoch, member: first.member });
     });
 
   pool
@@ -300,7 +304,7 @@ export function poolCommand(): Command {
     .action(async (slots: number, _: unknown, cmd: Command) => {
       const o = opts(cmd);
       const s = await PoolSession.connect({ root: process.cwd(), alias: o.alias, log: progress });
-      if (!s.chain.advance || s.chain.kind !== 'local') throw new UsageError(`${s.chain.label} is not the local chain: on a network, slots pass by themselves`);
+      if (s.chain.kind !== 'local') throw new UsageError(`${s.chain.label} is not the local chain: on a network, slots pass by themselves`);
       const slot = await s.chain.advance(slots);
       output(o.json, `slot ${slot}`, { slot });
     });
@@ -313,7 +317,7 @@ export function poolCommand(): Command {
     .action(async (key: string, amount: bigint, _: unknown, cmd: Command) => {
       const o = opts(cmd);
       const s = await PoolSession.connect({ root: process.cwd(), alias: o.alias, log: progress });
-      if (!s.chain.fund || s.chain.kind !== 'local') throw new UsageError(`${s.chain.label} is not the local chain: it has no faucet`);
+      if (s.chain.kind !== 'local') throw new UsageError(`${s.chain.label} is not the local chain: it has no faucet`);
       const pk = await s.publicKey(key);
       await s.chain.fund(pk, amount);
       output(o.json, `paid ${nanoToMina(amount)} MINA to ${s.names.get(pk.toBase58()) ?? pk.toBase58()}`, { publicKey: pk.toBase58(), amount: amount.toString() });
@@ -323,9 +327,7 @@ export function poolCommand(): Command {
 }
 
 /** An option holding a field element in decimal. */
-function fieldOption(_name: string): (value: string) => Field {
-  return (value) => {
-    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`expected a field element (decimal), got ${JSON.stringify(value)}`);
-    return Field(value);
-  };
+function fieldOption(value: string): Field {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`expected a field element (decimal), got ${JSON.stringify(value)}`);
+  return Field(value);
 }

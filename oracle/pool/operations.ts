@@ -1,7 +1,10 @@
+import { resolve } from 'node:path';
 import { Field, PublicKey, Signature, UInt32, UInt64, VerificationKey, type PrivateKey } from 'o1js';
 import { BlockProposal, ProposalPayload, Ruling, RulingPayload, SignedBlockProposal, UpgradeTarget, poolTagOf, type ProposalKindName } from '../../contracts/types.js';
+import { z } from 'zod';
 import type { Log } from '../chain/poster.js';
 import { PoolError } from '../errors.js';
+import { readJsonFile } from '../json-file.js';
 import { PoolActionError, type PoolClient } from './client.js';
 import { paramsFromJson, type PoolParamsJson } from './params.js';
 
@@ -82,8 +85,11 @@ export function signBlockProposal(dac: PublicKey, signer: PrivateKey, slot: numb
   return new SignedBlockProposal({ proposal, signature: Signature.create(signer, proposal.message(poolTagOf(dac))) });
 }
 
-/** Reads a verification key file (`{ data, hash }`, as `pool vk` writes it). */
-export function verificationKeyOf(json: { data: string; hash: string }, file: string): VerificationKey {
+const vkFileSchema = z.object({ data: z.string().min(1), hash: z.string().regex(/^\d+$/, 'expected a field element (decimal)') });
+
+/** Reads a verification key file (`{ data, hash }`, as `pool vk` writes it); errors name the file. */
+export async function readVerificationKeyFile(file: string): Promise<VerificationKey> {
+  const json = await readJsonFile(resolve(file), vkFileSchema, 'verification key file');
   try {
     return new VerificationKey({ data: json.data, hash: Field(json.hash) });
   } catch (e) {

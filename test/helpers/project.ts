@@ -14,7 +14,7 @@ export interface CommandResult {
 }
 
 /** The built `mina-pool` command (`npm test` builds first). */
-export const BIN = join(projectRoot(), 'dist', 'scripts', 'mina-pool.js');
+const BIN = join(projectRoot(), 'dist', 'scripts', 'mina-pool.js');
 
 /** Runs `mina-pool …` in `cwd` as a user would, without a shell. */
 export function runBin(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CommandResult> {
@@ -26,7 +26,7 @@ export function runBin(cwd: string, args: string[], env: NodeJS.ProcessEnv = {})
 }
 
 /** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
