@@ -13,6 +13,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   pool: async () => (await import('./pool.js')).poolCommand(),
   backfill: async () => (await import('./backfill.js')).backfillCommand(),
   simulate: async () => (await import('./simulate.js')).simulateCommand(),
+  emitter: async () => (await import('./emitter.js')).emitterCommand(),
+  member: async () => (await import('./member.js')).memberCommand(),
+  report: async () => (await import('./report.js')).reportCommand(),
   bench: async () => (await import('./bench.js')).benchCommand(),
 };
 

@@ -68,6 +68,14 @@ export function eventHash(prev: string, e: NewEvent & { seq: number }): string {
   return createHash('sha256').update(prev).update('\n').update(body).digest('hex');
 }
 
+/** What is wrong with `e` as the event after `prev` numbered `seq`, or `undefined` if it links. */
+export function linkProblem(prev: string, seq: number, e: LoggedEvent): string | undefined {
+  if (e.seq !== seq) return `expected event ${seq}`;
+  if (e.prev !== prev) return 'its link does not match the event before';
+  if (eventHash(prev, e) !== e.hash) return 'its content does not match its hash';
+  return undefined;
+}
+
 interface EventRow {
   seq: number;
   type: string;
@@ -142,6 +150,7 @@ CREATE TABLE IF NOT EXISTS decisions (
   emitted_at INTEGER
 );
 CREATE TABLE IF NOT EXISTS closed_slots (slot INTEGER PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS chain_status (slot INTEGER PRIMARY KEY, status TEXT NOT NULL, at INTEGER NOT NULL);
 `;
 
 /** The statements the log runs, prepared once. */
@@ -163,6 +172,8 @@ function prepareStatements(db: Database.Database) {
     eventsBySeq: db.prepare('SELECT * FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq LIMIT ?'),
     eventsOfSlots: db.prepare('SELECT * FROM events WHERE slot BETWEEN ? AND ? ORDER BY seq'),
     allEvents: db.prepare('SELECT * FROM events ORDER BY seq'),
+    insertChainStatus: db.prepare('INSERT OR IGNORE INTO chain_status (slot, status, at) VALUES (?, ?, ?)'),
+    unconfirmed: db.prepare('SELECT d.* FROM decisions d LEFT JOIN chain_status c ON c.slot = d.slot WHERE d.emitted_at IS NOT NULL AND c.slot IS NULL ORDER BY d.slot'),
   };
 }
 
@@ -315,6 +326,22 @@ export class EventLog {
     return (this.sql.pending.all() as DecisionRow[]).map(toDecision);
   }
 
+  /** Emitted blocks the chain watcher has not yet seen settle (canonical or orphaned). */
+  unconfirmedEmissions(): Decision[] {
+    return (this.sql.unconfirmed.all() as DecisionRow[]).map(toDecision);
+  }
+
+  /** Records, once per slot, whether its emitted block ended on the best chain. Returns false if already recorded. */
+  markChainStatus(slot: number, status: 'canonical' | 'orphaned', at: number, data: Record<string, unknown> = {}): boolean {
+    return this.atomically(() => {
+      const d = this.decision(slot);
+      if (!d || d.emittedAt === undefined) throw new Error(`slot ${slot} has no emitted block to confirm`);
+      if (this.sql.insertChainStatus.run(slot, status, at).changes === 0) return false;
+      this.appendInTransaction({ type: status, slot, member: d.member, blockHash: d.blockHash, at, data });
+      return true;
+    });
+  }
+
   /** Closes a slot's window once: a slot with no decision is logged `missed`. Returns false if already closed. */
   closeSlot(slot: number, at: number): boolean {
     return this.atomically(() => {
@@ -354,9 +381,8 @@ export class EventLog {
     let count = 0;
     for (const row of this.sql.allEvents.iterate() as Iterable<EventRow>) {
       const e = toEvent(row);
-      if (e.seq !== count + 1) return { ok: false, seq: e.seq, problem: `expected event ${count + 1}` };
-      if (e.prev !== prev) return { ok: false, seq: e.seq, problem: 'its link does not match the event before' };
-      if (eventHash(prev, e) !== e.hash) return { ok: false, seq: e.seq, problem: 'its content does not match its hash' };
+      const problem = linkProblem(prev, count + 1, e);
+      if (problem) return { ok: false, seq: e.seq, problem };
       prev = e.hash;
       count++;
     }

@@ -1,7 +1,14 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { z } from 'zod';
+import { b62 } from '../config.js';
+import { SLOTS_PER_EPOCH } from '../../contracts/types.js';
+import { DASHBOARD_HTML, slotViews } from './dashboard.js';
 import type { EventLog } from './event-log.js';
 import type { Intake } from './intake.js';
+import { computeMetrics, EMPTY_METRICS } from './metrics.js';
+import type { EmitterMetrics } from './observe.js';
+import type { StrategyName, Window } from './selector.js';
+import type { SlotClock } from './slot-clock.js';
 import { firstIssue, InputError } from '../errors.js';
 import { BODY_ALLOWANCE, ProposalRejected, REJECTIONS, type RejectionCode } from './types.js';
 
@@ -10,9 +17,24 @@ export interface ServerDeps {
   log: EventLog;
   /** Largest accepted payload in bytes; the body may add `BODY_ALLOWANCE` bytes of fields. */
   maxPayloadBytes: number;
+  clock: SlotClock;
+  window: Window;
+  strategy: StrategyName;
+  /** What members need to sign and time their proposals (`GET /v1/pool`). */
+  pool: { poolTag: string; operator: string };
+  /** Current members, in registry order (the dashboard's rows). */
+  members: () => readonly string[];
+  /** Key → a name to show, when known. */
+  names?: ReadonlyMap<string, string>;
+  metrics?: EmitterMetrics;
+  /** The bridge's published report of an epoch (`GET /v1/reports/:epoch`). */
+  report?: (epoch: number) => Promise<unknown>;
 }
 
 const slotParams = z.object({ slot: z.coerce.number().int().min(0).max(2 ** 32 - 1) });
+const epochQuery = z.object({ epoch: z.coerce.number().int().min(0).max(2 ** 32 / SLOTS_PER_EPOCH) });
+const memberParams = z.object({ key: b62 });
+const dashboardQuery = z.object({ slots: z.coerce.number().int().min(1).max(200).default(24) });
 const eventsQuery = z.object({
   from: z.coerce.number().int().min(1).default(1),
   to: z.coerce.number().int().min(1).default(Number.MAX_SAFE_INTEGER),
@@ -80,6 +102,63 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     const events = deps.log.events(from, to, limit);
     const last = events.at(-1);
     return { events, next: events.length === limit && last && last.seq < to ? last.seq + 1 : null, head: deps.log.head() };
+  });
+
+  app.get('/v1/pool', async () => ({
+    poolTag: deps.pool.poolTag,
+    operator: deps.pool.operator,
+    strategy: deps.strategy,
+    genesisMs: deps.clock.genesisMs,
+    slotMs: deps.clock.slotMs,
+    window: deps.window,
+    currentSlot: deps.clock.currentSlot(),
+    maxPayloadBytes: deps.maxPayloadBytes,
+  }));
+
+  app.get('/v1/members/:key/metrics', async (request) => {
+    const { key } = parse(memberParams, request.params);
+    const { epoch } = parse(epochQuery, request.query);
+    const fromSlot = epoch * SLOTS_PER_EPOCH;
+    const toSlot = fromSlot + SLOTS_PER_EPOCH - 1;
+    const { members } = computeMetrics(deps.log.eventsOfSlots(fromSlot, toSlot), fromSlot, toSlot);
+    return { member: key, epoch, slots: { from: fromSlot, to: toSlot }, member_of_pool: deps.members().includes(key), metrics: members.get(key) ?? EMPTY_METRICS };
+  });
+
+  app.get('/v1/reports/:epoch', async (request, reply) => {
+    const { epoch } = parse(epochQuery, request.params);
+    const report = deps.report ? await deps.report(epoch) : undefined;
+    if (report === undefined) return reply.status(404).send({ code: 'NO_REPORT', message: `there is no report for epoch ${epoch} yet (the bridge reports an epoch after it ends)` });
+    return report;
+  });
+
+  app.get('/v1/dashboard', async (request) => {
+    const { slots } = parse(dashboardQuery, request.query);
+    const { clock, window } = deps;
+    const current = clock.currentSlot();
+    const from = Math.max(0, current - slots + 2);
+    const to = current + 1;
+    const views = slotViews(deps.log.eventsOfSlots(from, to), from, to, (s) => clock.slotStart(s));
+    const members = [...deps.members()];
+    // A key that proposed in view but is no longer a member still gets its row.
+    for (const v of views) for (const p of v.proposals) if (!members.includes(p.member)) members.push(p.member);
+    return {
+      now: clock.now(),
+      slotMs: clock.slotMs,
+      currentSlot: current,
+      strategy: deps.strategy,
+      window,
+      members,
+      names: Object.fromEntries(deps.names ?? []),
+      totals: { emitted: views.filter((v) => v.status === 'emitted').length, missed: views.filter((v) => v.status === 'missed').length },
+      slots: views,
+    };
+  });
+
+  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(DASHBOARD_HTML));
+
+  app.get('/metrics', async (_request, reply) => {
+    if (!deps.metrics) return reply.status(404).send({ code: 'NOT_FOUND', message: 'metrics are off' });
+    return reply.type(deps.metrics.contentType).send(await deps.metrics.text());
   });
 
   return app;

@@ -148,19 +148,19 @@ export class PoolClient {
   }
 
   /** Posts an action, then reads the pool again; a transaction refused because the state moved on is rebuilt once. */
-  async submit<T>(action: Action<T> | (() => Promise<Action<T>>)): Promise<T & Inclusion> {
+  async submit<T>(action: Action<T> | (() => Promise<Action<T>>)): Promise<Inclusion & (T extends object ? T : unknown)> {
     const build = typeof action === 'function' ? action : async () => action;
     let current = await build();
     try {
       const inclusion = await this.poster.post(current.request);
-      return { ...current.result(await this.sync()), ...inclusion };
+      return { ...current.result(await this.sync()), ...inclusion } as Inclusion & (T extends object ? T : unknown);
     } catch (e) {
       if (!(e instanceof TransactionRejected) || typeof action !== 'function' || !isStale(e.failures)) throw e;
       this.log(`${current.request.label}: the pool changed meanwhile; building it again`);
       await this.sync();
       current = await build();
       const inclusion = await this.poster.post(current.request);
-      return { ...current.result(await this.sync()), ...inclusion };
+      return { ...current.result(await this.sync()), ...inclusion } as Inclusion & (T extends object ? T : unknown);
     }
   }
 

@@ -68,7 +68,7 @@ describe('emitter intake', () => {
       maxPayloadBytes: 4096,
       onAccepted: (p) => void selector.proposalAccepted(p),
     });
-    app = buildServer({ intake, log, maxPayloadBytes: 4096 });
+    app = buildServer({ intake, log, maxPayloadBytes: 4096, clock, window, strategy: 'first-delivered', pool: { poolTag: POOL_TAG, operator: operator.toPublicKey().toBase58() }, members: () => [...memberSet] });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
   }, 120_000);
 

@@ -1,0 +1,99 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Field, type PrivateKey } from 'o1js';
+import type { Log } from '../chain/poster.js';
+import type { EventLog } from '../emitter/event-log.js';
+import { PoolError } from '../errors.js';
+import { readJsonFileIfExists, writeJsonAtomic } from '../json-file.js';
+import type { PoolClient } from '../pool/client.js';
+import { buildReport, epochSlots, reportFileSchema, type ReportFile } from './report.js';
+
+/**
+ * The metrics bridge: at the end of an epoch it builds the report from the event log,
+ * keeps it as a file (the one the service publishes), signs it with the oracle key and posts
+ * it to `RewardPool` through the pool's one poster. Idempotent: the first build of an epoch
+ * is kept and every rerun posts that same report, and an epoch already reported on chain is
+ * never posted again (a rerun after a crash finds it there and only records it).
+ */
+
+export interface BridgeDeps {
+  log: EventLog;
+  client: PoolClient;
+  /** Signs reports. */
+  oracle: PrivateKey;
+  /** Pays the fee (the oracle by default). */
+  sender?: PrivateKey;
+  /** Where report files go (`epoch-<N>.json`). */
+  dir: string;
+  /** Reward per counted block, nanomina. */
+  perBlock: bigint;
+  /** Count canonical blocks (when a chain watcher runs) or emitted ones. */
+  basis: 'canonical' | 'emitted';
+  progress?: Log;
+}
+
+export type PostOutcome = { status: 'posted' | 'already-posted'; report: ReportFile };
+
+export class Bridge {
+  private running = Promise.resolve() as Promise<unknown>;
+
+  constructor(private readonly deps: BridgeDeps) {}
+
+  static fileName(epoch: number): string {
+    return `epoch-${String(epoch).padStart(6, '0')}.json`;
+  }
+
+  /** The published report of an epoch, if one was built. */
+  async reportFile(epoch: number): Promise<ReportFile | undefined> {
+    return readJsonFileIfExists(join(this.deps.dir, Bridge.fileName(epoch)), reportFileSchema, `report file of epoch ${epoch}`);
+  }
+
+  /** Epochs with a report file, ascending. */
+  async epochs(): Promise<number[]> {
+    const files = await readdir(this.deps.dir).catch(() => [] as string[]);
+    return files.flatMap((f) => /^epoch-(\d+)\.json$/.exec(f)?.[1] ?? []).map(Number).sort((a, b) => a - b);
+  }
+
+  /** The epoch's report: the file already built, or a new one from the log now (kept). */
+  async prepare(epoch: number): Promise<ReportFile> {
+    const existing = await this.reportFile(epoch);
+    if (existing) return existing;
+    const { log, client } = this.deps;
+    const { fromSlot, toSlot } = epochSlots(epoch);
+    // One synchronous read: the events and the head are of the same moment.
+    const head = log.head();
+    const events = log.eventsOfSlots(fromSlot, toSlot);
+    const report = buildReport({ epoch, events, head, indexOf: (k) => client.mirror.indexOf(k), policy: client.mirror.params.rewardPolicy, perBlock: this.deps.perBlock, basis: this.deps.basis });
+    await writeJsonAtomic(join(this.deps.dir, Bridge.fileName(epoch)), report);
+    return report;
+  }
+
+  /** Builds (once) and posts (once) the epoch's report; one epoch at a time. */
+  post(epoch: number): Promise<PostOutcome> {
+    const run = this.running.then(() => this.postNow(epoch));
+    this.running = run.catch(() => undefined);
+    return run;
+  }
+
+  private async postNow(epoch: number): Promise<PostOutcome> {
+    const { client, oracle } = this.deps;
+    const progress = this.deps.progress ?? (() => {});
+    await client.sync();
+    const report = await this.prepare(epoch);
+    const onChain = client.mirror.report(epoch);
+    if (onChain) {
+      const r = onChain.record.report;
+      if (r.metricsRoot.toString() !== report.metricsRoot || r.eventLogHash.toString() !== report.eventLog.field) {
+        throw new PoolError('REPORTED_OTHERWISE', `epoch ${epoch} is already reported on chain with another metrics root (${r.metricsRoot.toString()}) than this bridge's (${report.metricsRoot}): it is not posted again`, { epoch });
+      }
+      return { status: 'already-posted', report };
+    }
+    const onchain = client.reportOf(epoch, BigInt(report.reward.nanomina), report.eligible, { metricsRoot: Field(report.metricsRoot), eventLogHash: Field(report.eventLog.field) });
+    progress(`bridge: posting epoch ${epoch}: ${report.eligible.length} eligible, reward ${report.reward.nanomina} nanomina (${report.reward.blocks} ${report.reward.basis} blocks)`);
+    const sender = this.deps.sender ?? oracle;
+    const inclusion = await client.submit(() => client.postReport(sender, onchain, client.signReport(oracle, onchain), oracle.toPublicKey()));
+    const posted: ReportFile = { ...report, posted: { hash: inclusion.hash, ...(inclusion.blockHeight !== undefined ? { blockHeight: Number(inclusion.blockHeight) } : {}) } };
+    await writeJsonAtomic(join(this.deps.dir, Bridge.fileName(epoch)), posted);
+    return { status: 'posted', report: posted };
+  }
+}

@@ -1,0 +1,231 @@
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { SLOTS_PER_EPOCH } from '../../contracts/types.js';
+import type { Log } from '../chain/poster.js';
+import type { Bridge } from '../bridge/bridge.js';
+import { CryptoPool } from './crypto-pool.js';
+import { EventLog } from './event-log.js';
+import { Intake, type Membership } from './intake.js';
+import { EmitterMetrics } from './observe.js';
+import { ReceiptSigner } from './receipt.js';
+import { Selector, type StrategyName, type Window } from './selector.js';
+import { buildServer } from './server.js';
+import { SpoolSink, type Sink } from './sink.js';
+import type { SlotClock } from './slot-clock.js';
+import { ChainWatcher } from './watcher.js';
+
+/** Who is a member, in registry order; `refresh` reads the pool again (the service calls it every few slots). */
+export interface MemberSource extends Membership {
+  members(): readonly string[];
+  refresh?(): Promise<void>;
+}
+
+/** A fixed member set (tests, benches). */
+export function fixedMembers(keys: readonly string[]): MemberSource {
+  const set = new Set(keys);
+  return { isMember: (k) => set.has(k), members: () => keys };
+}
+
+export interface EmitterServiceOptions {
+  /** Event log (`events.sqlite`), spool (`spool/`) and reports (`reports/`) go here. */
+  dataDir: string;
+  clock: SlotClock;
+  strategy: StrategyName;
+  window: Window;
+  /** `poolTagOf(PoolDac address)`, decimal. */
+  poolTag: string;
+  /** The operator's key: public (B62) and private (base58), which certifies the receipt key. */
+  operator: { publicKey: string; privateKey: string };
+  membership: MemberSource;
+  names?: ReadonlyMap<string, string>;
+  /** Largest block accepted, bytes of JSON (default 4 MiB). */
+  maxPayloadBytes?: number;
+  /** Where winners go (default: a spool directory in `dataDir`). */
+  sink?: Sink;
+  /** Signature worker threads (default 2). */
+  threads?: number;
+  /** A daemon's GraphQL to mark emitted blocks canonical or orphaned. */
+  watch?: { url: string; confirmations?: number; intervalMs?: number };
+  /** Posts each epoch's report `delaySlots` after the epoch ends (the bridge is made over this service's log). */
+  bridge?: { create: (log: EventLog) => Bridge; delaySlots: number };
+  /** How often the membership is read again (default every 5 slots). */
+  membershipRefreshMs?: number;
+  progress?: Log;
+}
+
+/**
+ * The Block Emitter as the operator runs it: intake, selector, sink, event log, receipts,
+ * metrics, dashboard, chain watcher and (optionally) the metrics bridge, in one process.
+ *
+ * @example
+ * const service = await EmitterService.start({ dataDir, clock, strategy: 'first-delivered', window, poolTag, operator, membership });
+ * const url = await service.listen(8080);
+ * …
+ * await service.stop();
+ */
+export class EmitterService {
+  readonly log: EventLog;
+  readonly app: FastifyInstance;
+  readonly metrics: EmitterMetrics;
+  readonly selector: Selector;
+  readonly bridge?: Bridge;
+  private readonly crypto: CryptoPool;
+  private readonly abort = new AbortController();
+  private readonly loops: Promise<void>[] = [];
+
+  private constructor(
+    private readonly o: EmitterServiceOptions,
+    parts: { log: EventLog; crypto: CryptoPool; app: FastifyInstance; metrics: EmitterMetrics; selector: Selector; bridge?: Bridge },
+  ) {
+    if (parts.bridge) this.bridge = parts.bridge;
+    this.log = parts.log;
+    this.crypto = parts.crypto;
+    this.app = parts.app;
+    this.metrics = parts.metrics;
+    this.selector = parts.selector;
+  }
+
+  static async start(o: EmitterServiceOptions): Promise<EmitterService> {
+    const progress = o.progress ?? (() => {});
+    const log = EventLog.open(join(o.dataDir, 'events.sqlite'));
+    const check = log.verify();
+    if (!check.ok) {
+      log.close();
+      throw new Error(`the event log in ${o.dataDir} is corrupt at event ${check.seq}: ${check.problem}`);
+    }
+    const crypto = await CryptoPool.start({ threads: o.threads ?? 2, signingKey: o.operator.privateKey });
+    const metrics = new EmitterMetrics({ backlog: () => crypto.backlog });
+    const receipts = await ReceiptSigner.create({ operator: o.operator.publicKey, poolTag: o.poolTag, certify: (f) => crypto.sign(f) });
+    const sink = o.sink ?? new SpoolSink(join(o.dataDir, 'spool'));
+    const selector = new Selector({
+      log,
+      clock: o.clock,
+      sink,
+      strategy: o.strategy,
+      window: o.window,
+      priority: () => o.membership.members(),
+      onEmitted: (d) => metrics.emitted(d),
+      onMissed: () => metrics.slotMissed(),
+      onError: (message, context) => {
+        metrics.sinkFailed();
+        progress(`emitter: ${message}`, context);
+      },
+    });
+    const maxPayloadBytes = o.maxPayloadBytes ?? 4 * 1024 * 1024;
+    const intake = new Intake({
+      log,
+      clock: o.clock,
+      membership: o.membership,
+      verify: (k, f, s) => crypto.verify(k, f, s),
+      receipts,
+      poolTag: o.poolTag,
+      window: o.window,
+      maxPayloadBytes,
+      onAccepted: (p) => {
+        metrics.accepted(p.member);
+        void selector.proposalAccepted(p);
+      },
+      onRejected: (code, member) => metrics.rejected(code, member),
+    });
+    const bridge = o.bridge?.create(log);
+    const app = buildServer({
+      intake,
+      log,
+      maxPayloadBytes,
+      clock: o.clock,
+      window: o.window,
+      strategy: o.strategy,
+      pool: { poolTag: o.poolTag, operator: o.operator.publicKey },
+      members: () => o.membership.members(),
+      ...(o.names ? { names: o.names } : {}),
+      metrics,
+      ...(bridge ? { report: (epoch: number) => bridge.reportFile(epoch) } : {}),
+    });
+    const service = new EmitterService(o, { log, crypto, app, metrics, selector, ...(bridge ? { bridge } : {}) });
+    service.startLoops();
+    return service;
+  }
+
+  private startLoops(): void {
+    const { o, abort } = this;
+    const progress = o.progress ?? (() => {});
+    const signal = abort.signal;
+    this.loops.push(this.selector.run(signal).catch((e: unknown) => progress(`emitter: the selector stopped: ${String(e)}`)));
+    if (o.watch) {
+      const watcher = new ChainWatcher({
+        log: this.log,
+        clock: o.clock,
+        ...o.watch,
+        onStatus: (slot, status) => {
+          this.metrics.chainOutcome(status);
+          progress(`chain: the block of slot ${slot} is ${status}`);
+        },
+        onError: (m) => progress(m),
+      });
+      this.loops.push(watcher.run(signal));
+    }
+    if (this.bridge && o.bridge) this.loops.push(this.reportEpochs(this.bridge, o.bridge.delaySlots, signal));
+    if (o.membership.refresh) this.loops.push(this.refreshMembers(signal));
+  }
+
+  /** Posts each ended epoch that has events here, `delaySlots` after its end (so its last blocks can settle). */
+  private async reportEpochs(bridge: Bridge, delaySlots: number, signal: AbortSignal): Promise<void> {
+    const { clock } = this.o;
+    const progress = this.o.progress ?? (() => {});
+    let epoch = Math.floor((clock.currentSlot() - delaySlots) / SLOTS_PER_EPOCH) - 1;
+    while (!signal.aborted) {
+      const ready = clock.slotStart((epoch + 1) * SLOTS_PER_EPOCH + delaySlots);
+      try {
+        await clock.sleepUntil(ready, signal);
+      } catch {
+        break;
+      }
+      const start = epoch * SLOTS_PER_EPOCH;
+      if (epoch < 0 || this.log.eventsOfSlots(start, start + SLOTS_PER_EPOCH - 1).length === 0) {
+        epoch++;
+        continue;
+      }
+      try {
+        const outcome = await bridge.post(epoch);
+        progress(`bridge: epoch ${epoch} ${outcome.status === 'posted' ? 'posted' : 'was already on chain'}: root ${outcome.report.metricsRoot.slice(0, 12)}…, ${outcome.report.eligible.length} eligible, reward ${outcome.report.reward.nanomina} nanomina`);
+        epoch++;
+      } catch (e) {
+        if (signal.aborted) break;
+        progress(`bridge: epoch ${epoch} not posted yet: ${e instanceof Error ? e.message : String(e)} (retrying in a slot)`);
+        try {
+          await clock.sleepUntil(clock.now() + clock.slotMs, signal);
+        } catch {
+          break;
+        }
+      }
+    }
+  }
+
+  private async refreshMembers(signal: AbortSignal): Promise<void> {
+    const { clock, membership } = this.o;
+    const every = this.o.membershipRefreshMs ?? 5 * clock.slotMs;
+    while (!signal.aborted) {
+      try {
+        await clock.sleepUntil(clock.now() + every, signal);
+        await membership.refresh!();
+      } catch (e) {
+        if (signal.aborted) break;
+        this.o.progress?.(`emitter: could not read the members again: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  }
+
+  /** Listens on `port` (0: any free port); returns the base URL. */
+  listen(port: number, host = '127.0.0.1'): Promise<string> {
+    return this.app.listen({ port, host });
+  }
+
+  /** Stops taking requests, finishes the deliveries under way and closes the log. */
+  async stop(): Promise<void> {
+    await this.app.close();
+    this.abort.abort();
+    await Promise.allSettled(this.loops);
+    await this.crypto.stop();
+    this.log.close();
+  }
+}

@@ -1,0 +1,126 @@
+import { ClientError, GraphQLClient, gql } from 'graphql-request';
+import { SLOTS_PER_EPOCH } from '../../contracts/types.js';
+import type { EventLog } from './event-log.js';
+import type { SlotClock } from './slot-clock.js';
+
+/**
+ * The chain watcher: reads a Mina daemon's GraphQL (`bestChain`) and marks each emitted
+ * block `canonical` once it is on the best chain `confirmations` blocks deep, or `orphaned`
+ * once the best chain has settled past its slot without it. A daemon holds only its
+ * transition frontier (about 290 blocks), so a block is judged while it is still held; the
+ * daemon's GraphQL has no `canonical` field (only an archive's database has).
+ */
+
+/** The daemon's answer to `bestChain`: numbers come as strings, oldest block first. */
+export interface DaemonBlock {
+  stateHash: string;
+  protocolState: { consensusState: { blockHeight: string; slot: string; epoch: string; slotSinceGenesis: string } };
+  creatorAccount?: { publicKey: string };
+}
+
+export const BEST_CHAIN_QUERY = gql`
+  query BestChain($maxLength: Int!) {
+    bestChain(maxLength: $maxLength) {
+      stateHash
+      protocolState {
+        consensusState {
+          blockHeight
+          slot
+          epoch
+          slotSinceGenesis
+        }
+      }
+      creatorAccount {
+        publicKey
+      }
+    }
+  }
+`;
+
+/** A block's global slot since the hard fork (the slot proposals carry): epoch × 7140 + slot in epoch. */
+export function slotOf(b: DaemonBlock): number {
+  return Number(b.protocolState.consensusState.epoch) * SLOTS_PER_EPOCH + Number(b.protocolState.consensusState.slot);
+}
+
+export interface WatcherOptions {
+  log: EventLog;
+  clock: SlotClock;
+  /** The daemon's GraphQL endpoint (`http://host:3085/graphql`). */
+  url: string;
+  /** How deep on the best chain a block must be to count as canonical (default 3). */
+  confirmations?: number;
+  /** How often to read the best chain (default 10 s). */
+  intervalMs?: number;
+  /** Blocks asked for (default 290, the frontier's depth). */
+  maxLength?: number;
+  onStatus?: (slot: number, status: 'canonical' | 'orphaned') => void;
+  onError?: (message: string) => void;
+}
+
+export class ChainWatcher {
+  private readonly client: GraphQLClient;
+  private readonly confirmations: number;
+
+  constructor(private readonly o: WatcherOptions) {
+    // The daemon reads a POST body only when the content type is exactly application/json.
+    this.client = new GraphQLClient(o.url, { headers: { 'content-type': 'application/json' } });
+    this.confirmations = o.confirmations ?? 3;
+  }
+
+  /** Reads the best chain once and settles what it can; returns how many blocks it marked. */
+  async check(signal?: AbortSignal): Promise<number> {
+    const pending = this.o.log.unconfirmedEmissions();
+    if (pending.length === 0) return 0;
+    const { bestChain } = await this.client.request<{ bestChain: DaemonBlock[] | null }>({ document: BEST_CHAIN_QUERY, variables: { maxLength: this.o.maxLength ?? 290 }, signal });
+    const chain = bestChain ?? [];
+    if (chain.length === 0) return 0;
+    const depthOf = new Map(chain.map((b, i) => [b.stateHash, chain.length - 1 - i]));
+    // The highest slot the best chain has settled: the slot of the block `confirmations` below the tip.
+    const settled = chain.length > this.confirmations ? slotOf(chain[chain.length - 1 - this.confirmations]!) : -1;
+    const oldest = slotOf(chain[0]!);
+    let marked = 0;
+    for (const d of pending) {
+      const depth = depthOf.get(d.blockHash);
+      const at = this.o.clock.now();
+      let status: 'canonical' | 'orphaned' | undefined;
+      let data: Record<string, unknown> = {};
+      if (depth !== undefined && depth >= this.confirmations) {
+        const b = chain[chain.length - 1 - depth]!;
+        status = 'canonical';
+        data = { height: Number(b.protocolState.consensusState.blockHeight), depth };
+      } else if (depth === undefined && settled >= d.slot && oldest <= d.slot) {
+        const taken = chain.find((b) => slotOf(b) === d.slot);
+        status = 'orphaned';
+        data = taken ? { bestChainBlock: taken.stateHash } : { bestChainBlock: null };
+      }
+      if (status && this.o.log.markChainStatus(d.slot, status, at, data)) {
+        marked++;
+        this.o.onStatus?.(d.slot, status);
+      }
+    }
+    return marked;
+  }
+
+  /** Checks every `intervalMs` until `signal` aborts; a failed read is reported and retried. */
+  async run(signal: AbortSignal): Promise<void> {
+    const every = this.o.intervalMs ?? 10_000;
+    while (!signal.aborted) {
+      try {
+        await this.check(signal);
+      } catch (e) {
+        if (signal.aborted) break;
+        this.o.onError?.(`chain watcher: cannot read ${this.o.url}: ${describeError(e)}`);
+      }
+      try {
+        await this.o.clock.sleepUntil(this.o.clock.now() + every, signal);
+      } catch {
+        break;
+      }
+    }
+  }
+}
+
+function describeError(e: unknown): string {
+  if (e instanceof ClientError) return `HTTP ${e.response.status}${e.response.errors?.[0] ? `: ${e.response.errors[0].message}` : ''}`;
+  return e instanceof Error ? e.message : String(e);
+}

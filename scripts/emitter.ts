@@ -1,0 +1,112 @@
+import { resolve } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { PoolSession } from '../oracle/pool/session.js';
+import { startPoolEmitter, STRATEGY_NAMES } from '../oracle/emitter/pool-emitter.js';
+import type { StrategyName } from '../oracle/emitter/selector.js';
+import { command, minaAmount, oneOf, progress, wholeNumber } from './cli.js';
+
+interface EmitterOptions {
+  alias: string;
+  port: number;
+  host: string;
+  data?: string;
+  genesis?: number;
+  slotSeconds: number;
+  strategy?: StrategyName;
+  earlyMs?: number;
+  cutoffMs?: number;
+  operator: string;
+  oracle: string;
+  bridge: boolean;
+  coinbase: bigint;
+  reportDelay: number;
+  daemon?: string;
+  confirmations: number;
+  relay?: string;
+  threads: number;
+}
+
+/** A genesis time: an ISO date or milliseconds since the Unix epoch. */
+function genesisTime(value: string): number {
+  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isFinite(ms)) throw new InvalidArgumentError(`expected an ISO date (2024-06-05T00:00:00Z) or milliseconds, got "${value}"`);
+  return ms;
+}
+
+function httpUrl(value: string): string {
+  try {
+    const u = new URL(value);
+    if (u.protocol === 'http:' || u.protocol === 'https:') return value;
+  } catch {
+    // below
+  }
+  throw new InvalidArgumentError(`expected an http(s) URL, got "${value}"`);
+}
+
+/** `mina-pool emitter`: the Block Emitter (and the metrics bridge) of a deployed pool, until Ctrl-C. */
+export function emitterCommand(): Command {
+  return command('emitter', "run the pool's Block Emitter: members deliver their blocks, one per slot goes on; the bridge reports each epoch")
+    .option('--alias <name>', 'the pool deployed under this alias of deploy.config.json', 'local')
+    .option('--port <n>', 'HTTP port', wholeNumber(0, 65535), 8480)
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--data <dir>', 'event log, spool and reports (default state/emitter-<alias>)')
+    .option('--genesis <time>', 'start of slot 0 (ISO date or ms; default: mainnet\'s, or the local chain\'s current slot)', genesisTime)
+    .option('--slot-seconds <n>', 'slot duration: 180 on mainnet, 90 after Mesa', wholeNumber(1, 3600), 180)
+    .option('--strategy <name>', `override the pool's strategy: ${Object.values(STRATEGY_NAMES).join(', ')}`, oneOf(...Object.values(STRATEGY_NAMES)))
+    .option('--early-ms <n>', 'how early before its slot a proposal is taken (default a tenth of a slot, at most 2 s)', wholeNumber(0, 600_000))
+    .option('--cutoff-ms <n>', 'best-vrf and priority: decide this long after the slot starts (default a third of the slot)', wholeNumber(0, 3_600_000))
+    .option('--operator <name>', "the operator's key (a name or a key file): certifies receipts", 'operator')
+    .option('--oracle <name>', "the oracle's key (a name or a key file): signs epoch reports", 'oracle')
+    .option('--no-bridge', 'do not report epochs (the emitter alone)')
+    .option('--coinbase <mina>', 'reward counted per block in the report', minaAmount(), 720_000_000_000n)
+    .option('--report-delay <slots>', 'report an epoch this many slots after it ends', wholeNumber(0, 7140), 10)
+    .option('--daemon <url>', "a Mina daemon's GraphQL: emitted blocks are marked canonical or orphaned", httpUrl)
+    .option('--confirmations <n>', 'blocks on top before a block counts as canonical', wholeNumber(1, 290), 3)
+    .option('--relay <url>', "hand winners to a relay by HTTP POST (default: files in <data>/spool for the gateway node's helper)", httpUrl)
+    .option('--threads <n>', 'signature worker threads', wholeNumber(1, 64), 2)
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Members post signed proposals to POST /v1/proposals (npm run member does it beside a node).',
+        'Reading: GET / (dashboard), /metrics (Prometheus), /v1/slots/:slot, /v1/events?from=&to=,',
+        '/v1/members/:key/metrics?epoch=N, /v1/reports/:epoch.',
+      ].join('\n'),
+    )
+    .action(async (o: EmitterOptions) => {
+      const root = process.cwd();
+      const session = await PoolSession.open({ root, alias: o.alias, log: progress });
+      const operator = await session.key(o.operator);
+      const oracle = o.bridge ? await session.key(o.oracle) : undefined;
+      const dataDir = resolve(root, o.data ?? `state/emitter-${o.alias}`);
+      const { service, clock, strategy } = await startPoolEmitter({
+        session,
+        dataDir,
+        operator,
+        ...(oracle ? { oracle } : {}),
+        ...(o.genesis !== undefined ? { genesisMs: o.genesis } : {}),
+        slotMs: o.slotSeconds * 1000,
+        ...(o.strategy ? { strategy: o.strategy } : {}),
+        window: { ...(o.earlyMs !== undefined ? { earlyMs: o.earlyMs } : {}), ...(o.cutoffMs !== undefined ? { cutoffMs: o.cutoffMs } : {}) },
+        ...(o.relay ? { relayUrl: o.relay } : {}),
+        ...(o.daemon ? { daemonUrl: o.daemon } : {}),
+        confirmations: o.confirmations,
+        perBlock: o.coinbase,
+        reportDelaySlots: o.reportDelay,
+        threads: o.threads,
+        progress,
+      });
+      const url = await service.listen(o.port, o.host);
+      progress(`dashboard: ${url}/`);
+      progress(`emitter for the pool of alias '${o.alias}': strategy ${strategy}, slot ${clock.currentSlot()} (${o.slotSeconds} s slots), ${session.client().mirror.activeMembers().length} members, data in ${dataDir}${oracle ? '; the bridge reports each epoch' : ''}`);
+      progress('Ctrl-C to stop');
+      await new Promise<void>((done) => {
+        const stop = () => {
+          progress('stopping: finishing deliveries under way');
+          void service.stop().then(done);
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+}

@@ -1,0 +1,125 @@
+import { resolve } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { b62 } from '../oracle/config.js';
+import { UsageError } from '../oracle/errors.js';
+import { readKey } from '../oracle/keys.js';
+import { fromPrecomputed, type ProducedBlock } from '../oracle/member/blocks.js';
+import { followLines, stateHashFromDaemon, subscribeNewBlocks } from '../oracle/member/daemon.js';
+import { Deliverer, readPoolInfo, type PoolInfo } from '../oracle/member/deliver.js';
+import { command, progress } from './cli.js';
+
+interface MemberOptions {
+  daemon?: string;
+  emitter: string;
+  key: string;
+  producer?: string;
+  blocksFile?: string;
+  fromStart?: boolean;
+  receipts: string;
+}
+
+function url(value: string): string {
+  try {
+    const u = new URL(value);
+    if (['http:', 'https:', 'ws:', 'wss:'].includes(u.protocol)) return value;
+  } catch {
+    // below
+  }
+  throw new InvalidArgumentError(`expected a URL such as http://127.0.0.1:3085/graphql, got "${value}"`);
+}
+
+function publicKey(value: string): string {
+  if (!b62.safeParse(value).success) throw new InvalidArgumentError(`expected a B62… public key, got "${value}"`);
+  return value;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** `mina-pool member`: beside a member's node, delivers each block the node produces to the pool's emitter. */
+export function memberCommand(): Command {
+  return command('member', "beside your node: deliver each block it produces to the pool's emitter, signed with your member key")
+    .requiredOption('--emitter <url>', "the pool's emitter (http://host:8480)", url)
+    .requiredOption('--key <file>', 'your member key file ({ privateKey, publicKey })')
+    .option('--daemon <url>', "your node's GraphQL (http://127.0.0.1:3085/graphql): its newBlock subscription, or the state hashes in file mode", url)
+    .option('--producer <B62>', "the block producer key of your node (default: the member key's)", publicKey)
+    .option('--blocks-file <file>', "file mode: follow the node's --precomputed-blocks-file instead of the subscription")
+    .option('--from-start', 'file mode: also deliver the blocks already in the file (default: only new ones)')
+    .option('--receipts <dir>', "keep the emitter's receipts here (your evidence)", 'state/receipts')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Subscription mode (default): the daemon must serve GraphQL (the --rest-port, 3085 by default).',
+        'File mode: run the daemon with --precomputed-blocks-file FILE; --daemon still names each block\'s state hash.',
+        'Each delivery is retried until the emitter gives a receipt or the slot\'s window closes.',
+      ].join('\n'),
+    )
+    .action(async (o: MemberOptions) => {
+      if (!o.daemon) throw new UsageError('give your node\'s GraphQL with --daemon (the subscription, or in file mode the state hashes)', { field: 'daemon' });
+      const daemon = o.daemon;
+      const key = await readKey(resolve(o.key));
+      const member = key.toPublicKey().toBase58();
+      const producer = o.producer ?? member;
+      const abort = new AbortController();
+      process.once('SIGINT', () => abort.abort());
+      process.once('SIGTERM', () => abort.abort());
+
+      let info: PoolInfo | undefined;
+      for (let wait = 1_000; !info && !abort.signal.aborted; wait = Math.min(wait * 2, 30_000)) {
+        try {
+          info = await readPoolInfo(o.emitter);
+        } catch (e) {
+          progress(`${e instanceof Error ? e.message : String(e)}; trying again in ${wait / 1000} s`);
+          await sleep(wait);
+        }
+      }
+      if (!info) return;
+      const deliverer = new Deliverer({ emitter: o.emitter, info, key, receiptsDir: resolve(o.receipts) });
+      progress(`member ${member} (producer ${producer}) → emitter ${o.emitter} (operator ${info.operator}, ${info.slotMs / 1000} s slots)`);
+
+      const seen = new Set<string>();
+      const deliver = async (block: ProducedBlock & { stateHash: string }) => {
+        if (seen.has(block.stateHash)) return;
+        seen.add(block.stateHash);
+        const r = await deliverer.deliver(block, abort.signal);
+        const head = `slot ${block.slot} height ${block.height} block ${block.stateHash}`;
+        if (r.status === 'accepted') progress(`${head}: receipt at ${new Date(r.receipt.receivedAt).toISOString()} (${r.ms} ms, ${r.attempts} attempt${r.attempts > 1 ? 's' : ''})`);
+        else if (r.status === 'refused') progress(`${head}: refused by the emitter: ${r.code}: ${r.message}`);
+        else progress(`${head}: not delivered before the window closed (${r.attempts} attempts; last: ${r.lastError})`);
+      };
+      const ours = (b: ProducedBlock) => b.creator === producer;
+
+      if (o.blocksFile) {
+        const file = resolve(o.blocksFile);
+        progress(`following ${file}${o.fromStart ? ' from its start' : ''}`);
+        await followLines(
+          file,
+          (line): void => {
+            let block: ProducedBlock;
+            try {
+              block = fromPrecomputed(JSON.parse(line));
+            } catch (e) {
+              progress(`skipped a line of ${file}: ${e instanceof Error ? e.message : String(e)}`);
+              return;
+            }
+            if (!ours(block)) return;
+            void (async (): Promise<void> => {
+              const closes = info.genesisMs + block.slot * info.slotMs + info.window.closeMs;
+              while (!abort.signal.aborted && Date.now() < closes) {
+                const stateHash = await stateHashFromDaemon(daemon, block).catch((e: unknown) => {
+                  progress(`cannot ask ${daemon} for the state hash: ${e instanceof Error ? e.message : String(e)}`);
+                  return undefined;
+                });
+                if (stateHash) return void (await deliver({ ...block, stateHash }));
+                await sleep(500);
+              }
+              progress(`slot ${block.slot} height ${block.height}: the daemon never named the block's state hash before the window closed`);
+            })();
+          },
+          { signal: abort.signal, ...(o.fromStart ? { fromStart: true } : {}), onStatus: progress },
+        );
+      } else {
+        await subscribeNewBlocks({ url: daemon, publicKey: producer, signal: abort.signal, onStatus: progress, onBlock: (b) => (ours(b) ? void deliver(b as ProducedBlock & { stateHash: string }) : undefined) });
+      }
+    });
+}
