@@ -105,14 +105,15 @@ export function memberCommand(): Command {
             if (!ours(block)) return;
             void (async (): Promise<void> => {
               const closes = info.genesisMs + block.slot * info.slotMs + info.window.closeMs;
-              while (!abort.signal.aborted && Date.now() < closes) {
+              // The daemon names the block once it has taken it (at once, for its own block).
+              do {
                 const stateHash = await stateHashFromDaemon(daemon, block).catch((e: unknown) => {
                   progress(`cannot ask ${daemon} for the state hash: ${e instanceof Error ? e.message : String(e)}`);
                   return undefined;
                 });
                 if (stateHash) return void (await deliver({ ...block, stateHash }));
                 await sleep(500);
-              }
+              } while (!abort.signal.aborted && Date.now() < closes);
               progress(`slot ${block.slot} height ${block.height}: the daemon never named the block's state hash before the window closed`);
             })();
           },
