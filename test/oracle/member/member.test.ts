@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PrivateKey } from 'o1js';
+import { EmitterService, fixedMembers } from '../../../oracle/emitter/service.js';
+import { ManualTime, SlotClock } from '../../../oracle/emitter/slot-clock.js';
+import { writeKey } from '../../../oracle/keys.js';
+import { projectRoot } from '../../../oracle/paths.js';
+import { SimulatedDaemon } from '../../../oracle/sim/daemon.js';
+import { chainTo, recordedBlocks } from '../../helpers/recorded-blocks.js';
+
+/**
+ * `mina-pool member` as a real process beside a simulated daemon (the daemon's GraphQL schema,
+ * its WebSocket subscription protocol) announcing real mainnet blocks, delivering to a real
+ * emitter service whose clock the test drives.
+ */
+
+const blocks = recordedBlocks();
+const hash = (prefix: string) => [...blocks.keys()].find((h) => h.startsWith(prefix))!;
+const SLOT_MS = 60_000;
+
+/** Waits until `check` holds (polling), or fails with `what`. */
+async function until(check: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('member command', () => {
+  let dir: string;
+  let daemon: SimulatedDaemon;
+  let service: EmitterService;
+  let emitterUrl: string;
+  const time = new ManualTime(0);
+  const member = PrivateKey.random();
+  const operator = PrivateKey.random();
+  const children: ChildProcess[] = [];
+
+  function startMember(args: string[]): { child: ChildProcess; stderr: () => string } {
+    let err = '';
+    const child = spawn(process.execPath, [join(projectRoot(), 'dist', 'scripts', 'mina-pool.js'), 'member', '--emitter', emitterUrl, '--daemon', daemon.url, '--key', join(dir, 'member.json'), '--receipts', join(dir, 'receipts'), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    children.push(child);
+    return { child, stderr: () => err };
+  }
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'member-'));
+    await writeKey(join(dir, 'member.json'), member);
+    daemon = await SimulatedDaemon.start();
+    daemon.add(...[...blocks.values()].map((b) => b.daemon));
+    daemon.setBestChain(chainTo(blocks, hash('3NKZ5poC')));
+    service = await EmitterService.start({
+      dataDir: join(dir, 'emitter'),
+      clock: new SlotClock({ genesisMs: 0, slotMs: SLOT_MS, time }),
+      strategy: 'first-delivered',
+      window: { earlyMs: 2_000, closeMs: SLOT_MS, cutoffMs: 20_000 },
+      poolTag: '4242',
+      operator: { publicKey: operator.toPublicKey().toBase58(), privateKey: operator.toBase58() },
+      membership: fixedMembers([member.toPublicKey().toBase58()]),
+      threads: 1,
+    });
+    emitterUrl = await service.listen(0);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const c of children) c.kill('SIGKILL');
+    await service.stop();
+    await daemon.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("delivers the node's own blocks from the newBlock subscription, keeps the receipt, and reconnects when the daemon drops it", async () => {
+    const producer = blocks.get(hash('3NKvvtFw'))!.daemon.creator;
+    const m = startMember(['--producer', producer]);
+    await until(() => daemon.subscriberCount === 1, 'the subscription');
+    await time.set(4 * SLOT_MS + 1_500);
+    // Another producer's block is not the member's to deliver; its own (slot 4) is.
+    daemon.announce(blocks.get(hash('3NLdgCbe'))!.daemon);
+    daemon.announce(blocks.get(hash('3NKvvtFw'))!.daemon);
+    await until(() => service.log.proposals(4).length === 1, 'the proposal of slot 4');
+    expect(service.log.proposals(4)[0]).toMatchObject({ member: member.toPublicKey().toBase58(), blockHash: hash('3NKvvtFw'), receivedAt: 4 * SLOT_MS + 1_500 });
+    await until(() => /slot 4 height 359606 block 3NKvvtFw\w+: receipt at/.test(m.stderr()), 'the receipt line');
+    expect(await readdir(join(dir, 'receipts'))).toEqual([`slot-4-${hash('3NKvvtFw')}.json`]);
+    // The same producer made another block for slot 4 (recorded on mainnet): the emitter keeps both as evidence.
+    daemon.announce(blocks.get(hash('3NKg81uw'))!.daemon);
+    await until(() => /refused by the emitter: EQUIVOCATION/.test(m.stderr()), 'the equivocation refusal');
+    expect(service.log.evidence(4, 4)).toHaveLength(1);
+    daemon.dropConnections();
+    await until(() => /reconnecting in 1 s/.test(m.stderr()), 'the reconnect notice');
+    await until(() => daemon.subscriberCount === 1, 'the second subscription');
+    m.child.kill('SIGTERM');
+  }, 60_000);
+
+  it("file mode: follows the node's growing precomputed-blocks file, names each block by the daemon's best chain", async () => {
+    const file = join(dir, 'precomputed.jsonl');
+    await writeFile(file, '');
+    const mine = blocks.get(hash('3NL8ym45'))!;
+    const m = startMember(['--blocks-file', file, '--producer', mine.daemon.creator]);
+    await until(() => /following /.test(m.stderr()), 'the file to be followed');
+    await time.set(6 * SLOT_MS + 500);
+    await appendFile(file, 'not json\n' + JSON.stringify(blocks.get(hash('3NLdgCbe'))!.precomputed) + '\n' + JSON.stringify(mine.precomputed) + '\n');
+    await until(() => service.log.proposals(6).length === 1, 'the proposal of slot 6');
+    expect(service.log.proposals(6)[0]!.blockHash).toBe(mine.stateHash);
+    expect(m.stderr()).toMatch(/skipped a line of .*precomputed\.jsonl: /);
+    // A line written in two parts is read once it is whole.
+    await time.set(18 * SLOT_MS + 700);
+    const line = JSON.stringify(blocks.get(hash('3NKZ5poC'))!.precomputed) + '\n';
+    await appendFile(file, line.slice(0, 1000));
+    await new Promise((r) => setTimeout(r, 600));
+    expect(service.log.proposals(18)).toHaveLength(0);
+    await appendFile(file, line.slice(1000));
+    await until(() => service.log.proposals(18).length === 1, 'the proposal of slot 18');
+    expect(service.log.proposals(18)[0]!.blockHash).toBe(hash('3NKZ5poC'));
+    expect(service.log.proposals(18)[0]!.proposal.payload).toEqual(blocks.get(hash('3NKZ5poC'))!.precomputed);
+    m.child.kill('SIGTERM');
+  }, 60_000);
+});
