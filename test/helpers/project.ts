@@ -26,7 +26,7 @@ export function runBin(cwd: string, args: string[], env: NodeJS.ProcessEnv = {})
 }
 
 /** A free TCP port on 127.0.0.1. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
