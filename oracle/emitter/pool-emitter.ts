@@ -7,7 +7,7 @@ import { UsageError } from '../errors.js';
 import type { PoolSession } from '../pool/session.js';
 import type { StrategyName, Window } from './selector.js';
 import { EmitterService, type MemberSource } from './service.js';
-import { HttpSink } from './sink.js';
+import { HttpSink, type Sink } from './sink.js';
 import { SlotClock, type TimeSource } from './slot-clock.js';
 
 /**
@@ -43,6 +43,8 @@ export interface PoolEmitterOptions {
   strategy?: StrategyName;
   window?: Partial<Window>;
   relayUrl?: string;
+  /** Another sink (the simulated gateway of npm start); wins over `relayUrl`. */
+  sink?: Sink;
   daemonUrl?: string;
   confirmations?: number;
   watchIntervalMs?: number;
@@ -85,7 +87,7 @@ export async function startPoolEmitter(o: PoolEmitterOptions): Promise<{ service
     operator: { publicKey: operatorKey, privateKey: o.operator.toBase58() },
     membership,
     names: o.session.names,
-    ...(o.relayUrl ? { sink: new HttpSink(o.relayUrl) } : {}),
+    ...(o.sink ? { sink: o.sink } : o.relayUrl ? { sink: new HttpSink(o.relayUrl) } : {}),
     ...(o.threads ? { threads: o.threads } : {}),
     ...(o.daemonUrl ? { watch: { url: o.daemonUrl, ...(o.confirmations !== undefined ? { confirmations: o.confirmations } : {}), ...(o.watchIntervalMs ? { intervalMs: o.watchIntervalMs } : {}) } } : {}),
     ...(oracle

@@ -30,7 +30,7 @@ export interface DaemonBlockJson {
 const SCHEMA = buildSchema(`
   scalar PublicKey
   type Account { publicKey: PublicKey! }
-  type ConsensusState { blockHeight: String! blockchainLength: String! slot: String! epoch: String! slotSinceGenesis: String! lastVrfOutput: String! blockCreator: PublicKey! }
+  type ConsensusState { blockHeight: String! slot: String! epoch: String! slotSinceGenesis: String! lastVrfOutput: String! blockCreator: PublicKey! }
   type ProtocolState { previousStateHash: String! consensusState: ConsensusState! }
   type protocolStateProof { base64: String }
   type Block { stateHash: String! creator: PublicKey! creatorAccount: Account! protocolState: ProtocolState! protocolStateProof: protocolStateProof! }
@@ -93,13 +93,14 @@ export class SimulatedDaemon {
   ) {}
 
   static async start(options: { port?: number; host?: string } = {}): Promise<SimulatedDaemon> {
-    let daemon: SimulatedDaemon | undefined;
-    const server = createServer((req, res) => void daemon!.http(req, res.writeHead.bind(res), (body) => res.end(body)));
+    const ref: { daemon?: SimulatedDaemon } = {};
+    const server = createServer((req, res) => void ref.daemon!.http(req, res.writeHead.bind(res), (body) => res.end(body)));
     const wss = new WebSocketServer({ server, path: '/graphql', handleProtocols: (protocols) => [...protocols][0] ?? false });
     await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    daemon = new SimulatedDaemon(server, wss, `http://127.0.0.1:${port}/graphql`);
-    wss.on('connection', (socket) => daemon!.connection(socket));
+    const daemon = new SimulatedDaemon(server, wss, `http://127.0.0.1:${port}/graphql`);
+    ref.daemon = daemon;
+    wss.on('connection', (socket) => daemon.connection(socket));
     return daemon;
   }
 
