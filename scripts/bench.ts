@@ -119,6 +119,7 @@ async function contractTask(task: string, cacheDir: string): Promise<ContractFig
 }
 
 async function child(task: string, input: string): Promise<void> {
+  if (task === 'emitter') return emitterChild(input);
   if (task.startsWith('contracts:')) {
     process.send!(await contractTask(task.slice('contracts:'.length), input));
     return;
@@ -155,23 +156,25 @@ function measure<T = Measurement>(task: string, input: string): Promise<T> {
 
 /** `mina-pool bench`: the figures the README reports. */
 export function benchCommand(): Command {
-  return command('bench', 'measure the backfill analysis (time, memory) and the contracts (rows, compile and proof times)')
-    .option('--only <part>', 'backfill or contracts', oneOf('backfill', 'contracts'))
+  return command('bench', 'measure the backfill analysis (time, memory), the emitter (proposals/s, arrival to sink) and the contracts (rows, compile and proof times)')
+    .option('--only <part>', 'backfill, emitter or contracts', oneOf('backfill', 'emitter', 'contracts'))
     .option('--no-proofs', 'skip proving (the longest part: about 20 minutes here)')
     .option('--json', 'print one JSON object')
     .addOption(new Option('--child <task>').hideHelp())
     .addOption(new Option('--input <file>').hideHelp())
     .addHelpText('after', '\nEach task runs in a child process of its own, so its peak memory and its caches are its own.')
-    .action(async (o: { only?: 'backfill' | 'contracts'; proofs: boolean; json?: boolean; child?: string; input?: string }) => {
+    .action(async (o: { only?: 'backfill' | 'emitter' | 'contracts'; proofs: boolean; json?: boolean; child?: string; input?: string }) => {
       if (o.child !== undefined) {
         await child(o.child, o.input!);
         return;
       }
       const dir = await mkdtemp(join(tmpdir(), 'pool-bench-'));
       try {
-        const backfill = o.only !== 'contracts' ? await backfillBench(dir, o.json ?? false) : undefined;
-        const contracts = o.only !== 'backfill' ? await contractsBench(dir, !o.proofs, o.json ?? false) : undefined;
-        if (o.json) output(true, '', { backfill, contracts });
+        const all = o.only === undefined;
+        const backfill = all || o.only === 'backfill' ? await backfillBench(dir, o.json ?? false) : undefined;
+        const emitter = all || o.only === 'emitter' ? await emitterBench(dir, o.json ?? false) : undefined;
+        const contracts = all || o.only === 'contracts' ? await contractsBench(dir, !o.proofs, o.json ?? false) : undefined;
+        if (o.json) output(true, '', { backfill, emitter, contracts });
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
@@ -249,3 +252,109 @@ async function backfillBench(dir: string, json: boolean) {
   return figures;
 }
 
+
+/** The emitter under load: a child process runs the service (its memory is its own); this process plays 50 members. */
+interface EmitterBenchConfig {
+  dataDir: string;
+  genesisMs: number;
+  slotMs: number;
+  earlyMs: number;
+  members: string[];
+  poolTag: string;
+  operator: { publicKey: string; privateKey: string };
+}
+
+async function emitterChild(configFile: string): Promise<void> {
+  const { readFile } = await import('node:fs/promises');
+  const { EmitterService, fixedMembers } = await import('../oracle/emitter/service.js');
+  const { SlotClock } = await import('../oracle/emitter/slot-clock.js');
+  const c = JSON.parse(await readFile(configFile, 'utf8')) as EmitterBenchConfig;
+  const service = await EmitterService.start({
+    dataDir: c.dataDir,
+    clock: new SlotClock({ genesisMs: c.genesisMs, slotMs: c.slotMs }),
+    strategy: 'first-delivered',
+    window: { earlyMs: c.earlyMs, closeMs: c.slotMs, cutoffMs: c.slotMs / 3 },
+    poolTag: c.poolTag,
+    operator: c.operator,
+    membership: fixedMembers(c.members),
+    threads: 2,
+  });
+  const url = await service.listen(0);
+  process.send!({ url });
+  process.once('message', () => {
+    const emitted = service.log.events(1, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER).filter((e) => e.type === 'emitted');
+    const latencies = Object.fromEntries(emitted.map((e) => [e.slot, e.latencyMs ?? 0]));
+    const rss = (process.resourceUsage().maxRSS * 1024) / MiB;
+    void service.stop().then(() => process.send!({ latencies, peakRssMiB: rss }, () => process.exit(0)));
+  });
+}
+
+const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+
+async function emitterBench(dir: string, json: boolean) {
+  const { writeFile } = await import('node:fs/promises');
+  const { Field, PrivateKey, Signature } = await import('o1js');
+  const { fieldToStateHash, stateHashToField } = await import('../oracle/chain/base58.js');
+  const MEMBERS = 50;
+  const BURSTS = 40;
+  const STREAM_SLOTS = 30;
+  const slotMs = 400;
+  const keys = Array.from({ length: MEMBERS }, () => PrivateKey.random());
+  const operator = PrivateKey.random();
+  const poolTag = '271828';
+  // Slot layout: bursts at slots 1000… (one every 2 slots), then the stream at slots 2000….
+  const genesisMs = Date.now() + 60_000 - 1000 * slotMs;
+  const sign = (m: number, slot: number) => {
+    const blockHash = fieldToStateHash(BigInt(slot) * 1000n + BigInt(m) + 1n);
+    const signature = Signature.create(keys[m]!, [Field(poolTag), Field(slot), Field(stateHashToField(blockHash)!)]).toBase58();
+    return JSON.stringify({ slot, member: keys[m]!.toPublicKey().toBase58(), blockHash, payload: { note: 'bench block', slot, pad: 'x'.repeat(2000) }, signature });
+  };
+  progress(`signing ${MEMBERS * (BURSTS + STREAM_SLOTS)} proposals of ${MEMBERS} members (not measured)…`);
+  const bursts = Array.from({ length: BURSTS }, (_, b) => Array.from({ length: MEMBERS }, (_, m) => sign(m, 1000 + 2 * b)));
+  const stream = Array.from({ length: MEMBERS }, (_, m) => Array.from({ length: STREAM_SLOTS }, (_, k) => sign(m, 2000 + k)));
+  const config = join(dir, 'emitter-bench.json');
+  const c: EmitterBenchConfig = { dataDir: join(dir, 'emitter'), genesisMs, slotMs, earlyMs: 3_600_000, members: keys.map((k) => k.toPublicKey().toBase58()), poolTag, operator: { publicKey: operator.toPublicKey().toBase58(), privateKey: operator.toBase58() } };
+  await writeFile(config, JSON.stringify(c));
+  const proc = fork(fileURLToPath(new URL('./mina-pool.js', import.meta.url)), ['bench', '--child', 'emitter', '--input', config]);
+  const { url } = await new Promise<{ url: string }>((resolve, reject) => {
+    proc.once('message', (m) => resolve(m as { url: string }));
+    proc.once('exit', (code) => reject(new Error(`the emitter bench child exited with ${code}`)));
+  });
+  const post = async (body: string) => {
+    const r = await fetch(`${url}/v1/proposals`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    await r.arrayBuffer();
+    return r.status;
+  };
+  // Warm up the workers and the HTTP connections.
+  await Promise.all(Array.from({ length: 20 }, () => fetch(`${url}/v1/pool`).then((r) => r.arrayBuffer())));
+  progress(`${BURSTS} slots where all ${MEMBERS} members post at the same instant…`);
+  const burstStatuses: number[] = [];
+  for (const burst of bursts) {
+    burstStatuses.push(...(await Promise.all(burst.map(post))));
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  progress(`${MEMBERS} members posting ${STREAM_SLOTS} proposals each as fast as the emitter takes them…`);
+  const t0 = performance.now();
+  const streamStatuses = (await Promise.all(stream.map(async (own) => { const out: number[] = []; for (const body of own) out.push(await post(body)); return out; }))).flat();
+  const streamMs = performance.now() - t0;
+  const done = new Promise<{ latencies: Record<string, number>; peakRssMiB: number }>((resolve) => proc.once('message', (m) => resolve(m as never)));
+  proc.send('stop');
+  const { latencies, peakRssMiB } = await done;
+  const burstLatency = Array.from({ length: BURSTS }, (_, b) => latencies[String(1000 + 2 * b)]).filter((x): x is number => x !== undefined);
+  const accepted = streamStatuses.filter((s) => s === 200).length;
+  const figures = {
+    members: MEMBERS,
+    bursts: BURSTS,
+    burstAccepted: burstStatuses.filter((s) => s === 200).length,
+    arrivalToSinkMs: { p50: percentile(burstLatency, 50), p99: percentile(burstLatency, 99), max: Math.max(...burstLatency), slots: burstLatency.length },
+    stream: { proposals: streamStatuses.length, accepted, seconds: streamMs / 1000, acceptedPerSecond: accepted / (streamMs / 1000) },
+    peakRssMiB,
+  };
+  if (!json) {
+    process.stdout.write(`\nemitter, ${MEMBERS} members over loopback HTTP (signature checks on 2 worker threads)\n`);
+    process.stdout.write(`all ${MEMBERS} post at once, ${figures.arrivalToSinkMs.slots} slots: first valid arrival → sink p50 ${figures.arrivalToSinkMs.p50} ms, p99 ${figures.arrivalToSinkMs.p99} ms, max ${figures.arrivalToSinkMs.max} ms (${figures.burstAccepted} of ${MEMBERS * BURSTS} accepted)\n`);
+    process.stdout.write(`sustained: ${accepted} signed proposals accepted in ${figures.stream.seconds.toFixed(2)} s = ${figures.stream.acceptedPerSecond.toFixed(0)}/s\n`);
+    process.stdout.write(`emitter process peak RSS ${peakRssMiB.toFixed(0)} MiB\n`);
+  }
+  return figures;
+}

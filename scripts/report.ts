@@ -120,7 +120,7 @@ export function reportCommand(): Command {
         `metrics root on chain   ${r.metricsRoot.toString()}`,
         `metrics root recomputed ${rebuilt.metricsRoot}  ${rootMatches ? 'EQUAL' : 'DIFFERENT'}`,
         `eligible on chain: ${eligibleOnChain.map(name).join(', ') || 'none'}; recomputed: ${eligibleRebuilt.map(name).join(', ') || 'none'}  ${eligibleMatches ? 'EQUAL' : 'DIFFERENT'}`,
-        ...rebuilt.members.map((m) => `  ${name(m.key)}: ${m.metrics.proposals} proposal${m.metrics.proposals === 1 ? "" : "s"}, ${m.metrics.selected} selected, ${m.metrics.canonical} canonical, ${m.metrics.orphaned} orphaned, ${m.metrics.missed} late, ${m.metrics.invalid} invalid, median ${m.metrics.medianLatencyMs} ms${m.eligible ? ', eligible' : ''}`),
+        ...rebuilt.members.map((m) => `  ${name(m.key)}: ${m.metrics.proposals} proposal${m.metrics.proposals === 1 ? '' : 's'}, ${m.metrics.selected} selected, ${m.metrics.canonical} canonical, ${m.metrics.orphaned} orphaned, ${m.metrics.missed} late, ${m.metrics.invalid} invalid, median ${m.metrics.medianLatencyMs} ms${m.eligible ? ', eligible' : ''}`),
         ok ? 'the report on chain is reproduced from the log' : 'the report on chain is NOT what this log gives',
       ].join('\n');
       output(o.json, text, value);

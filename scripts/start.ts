@@ -64,7 +64,10 @@ export function startCommand(): Command {
       const root = process.cwd();
       const { alias } = await loadAlias(root, o.alias);
       const stop = new AbortController();
-      const onSignal = () => stop.abort();
+      const onSignal = () => {
+        progress('stopping…');
+        stop.abort();
+      };
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       let child: ChildChain | undefined;
@@ -86,6 +89,8 @@ export function startCommand(): Command {
         }
         await play(root, o, stop.signal, cleanups);
       } finally {
+        // The run's loops end with the signal; then each part stops, the last started first.
+        if (!stop.signal.aborted) stop.abort();
         for (const c of cleanups.reverse()) await c().catch(() => undefined);
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);

@@ -150,23 +150,33 @@ describe('simulate and backfill commands', () => {
 });
 
 describe('start', () => {
-  it('starts the local chain, deploys the example pool, shows it and runs the backfill analysis', async () => {
+  it('runs the whole pool on the local chain: slots emitted, the epoch reported and paid, the report reproducible from the log', async () => {
     const p = await tempProject('pool-start-');
     try {
-      const r = await p.run('start', '--exit');
-      expect({ code: r.code, err: r.code === 0 ? '' : r.stderr.slice(-800) }).toEqual({ code: 0, err: '' });
+      const r = await p.run('start', '--exit', '--slot-seconds', '2', '--lead', '6', '--port', '0');
+      expect({ code: r.code, err: r.code === 0 ? '' : r.stderr.slice(-1500) }).toEqual({ code: 0, err: '' });
       expect(r.stderr).toMatch(/starting the local chain at http:\/\/127\.0\.0\.1:\d+\/graphql/);
-      expect(r.stdout).toMatch(/Pool on 'local' .* at slot 100000/);
-      expect(r.stdout).toMatch(/members \(4\):\n {2}alice/);
-      expect(r.stdout).toMatch(/Simulated epoch: \d+ of 495 producers online/);
-      expect(r.stdout).toMatch(/Backfill of the simulated epoch: slots 0-7139/);
-      expect(r.stdout).toMatch(/suggested window: \d+/);
-      // Its chain stopped with it; a second start finds the pool deployed on the chain's saved state.
-      const again = await p.run('start', '--exit');
-      expect(again.code).toBe(0);
-      expect(again.stderr).not.toMatch(/deploying the example pool/);
+      // The dashboard URL comes before the slots.
+      const dashboard = r.stderr.indexOf('dashboard: http://127.0.0.1:');
+      expect(dashboard).toBeGreaterThan(0);
+      expect(r.stderr.indexOf('slot 10709')).toBeGreaterThan(dashboard);
+      expect(r.stderr).toMatch(/slot 107099: .*← epoch 14 ends/);
+      expect(r.stderr).toMatch(/emitted \(\+\d+ ms to the sink\)/);
+      expect(r.stdout).toMatch(/Summary: slots 10709\d–\d+ \(2 s each\), strategy first-delivered/);
+      const reported = /epoch 14 report: (.*) eligible, reward ([\d.]+) MINA/.exec(r.stdout);
+      expect(reported).not.toBeNull();
+      expect(r.stdout).toMatch(/(alice|bob|carol|dave) claimed [\d.]+ MINA/);
+      const log = /--log (\S+events\.sqlite)/.exec(r.stdout)![1]!;
+      // Anyone recomputes the root from the log: the chain's saved state is read again.
+      await p.startChain();
+      const check = await p.run('report', '--epoch', '14', '--log', log);
+      expect({ code: check.code, err: check.stderr.slice(-800) }).toMatchObject({ code: 0 });
+      expect(check.stdout).toMatch(/metrics root recomputed \d+ {2}EQUAL/);
+      expect(check.stdout).toMatch(/the report on chain is reproduced from the log/);
+      const none = await p.run('report', '--epoch', '13', '--log', log);
+      expectRefusal(none, 1, /epoch 13 has no report on chain \(reported: 14\)/);
     } finally {
       await p.cleanup();
     }
-  }, 240_000);
+  }, 300_000);
 });

@@ -49,7 +49,7 @@ describe('deploy and pool commands on the local chain (npm run chain)', () => {
   }, 120_000);
 
   it('every command answers --help without doing anything', async () => {
-    for (const args of [['--help'], ['pool', '--help'], ['pool', 'vote', '--help'], ['pool', 'propose', 'spend', '--help'], ['deploy', '--help'], ['chain', '--help'], ['start', '--help'], ['bench', '--help'], ['backfill', '--help'], ['simulate', '--help']]) {
+    for (const args of [['--help'], ['pool', '--help'], ['pool', 'vote', '--help'], ['pool', 'propose', 'spend', '--help'], ['deploy', '--help'], ['chain', '--help'], ['start', '--help'], ['emitter', '--help'], ['member', '--help'], ['report', '--help'], ['bench', '--help'], ['backfill', '--help'], ['simulate', '--help']]) {
       const r = await p.run(...args);
       expect({ args, code: r.code }).toEqual({ args, code: 0 });
       expect(r.stdout).toMatch(/^Usage: mina-pool/);
