@@ -302,7 +302,8 @@ async function emitterBench(dir: string, json: boolean) {
   const keys = Array.from({ length: MEMBERS }, () => PrivateKey.random());
   const operator = PrivateKey.random();
   const poolTag = '271828';
-  // Slot layout: bursts at slots 1000… (one every 2 slots), then the stream at slots 2000….
+  const ALONE = 20;
+  // Slot layout: bursts at slots 1000… (one every 2 slots), one member alone at slots 1200…, the stream at slots 2000….
   const genesisMs = Date.now() + 60_000 - 1000 * slotMs;
   const sign = (m: number, slot: number) => {
     const blockHash = fieldToStateHash(BigInt(slot) * 1000n + BigInt(m) + 1n);
@@ -310,6 +311,7 @@ async function emitterBench(dir: string, json: boolean) {
     return JSON.stringify({ slot, member: keys[m]!.toPublicKey().toBase58(), blockHash, payload: { note: 'bench block', slot, pad: 'x'.repeat(2000) }, signature });
   };
   progress(`signing ${MEMBERS * (BURSTS + STREAM_SLOTS)} proposals of ${MEMBERS} members (not measured)…`);
+  const alone = Array.from({ length: ALONE }, (_, k) => sign(k % MEMBERS, 1200 + 2 * k));
   const bursts = Array.from({ length: BURSTS }, (_, b) => Array.from({ length: MEMBERS }, (_, m) => sign(m, 1000 + 2 * b)));
   const stream = Array.from({ length: MEMBERS }, (_, m) => Array.from({ length: STREAM_SLOTS }, (_, k) => sign(m, 2000 + k)));
   const config = join(dir, 'emitter-bench.json');
@@ -327,6 +329,11 @@ async function emitterBench(dir: string, json: boolean) {
   };
   // Warm up the workers and the HTTP connections.
   await Promise.all(Array.from({ length: 20 }, () => fetch(`${url}/v1/pool`).then((r) => r.arrayBuffer())));
+  progress(`${ALONE} slots where one member posts alone…`);
+  for (const body of alone) {
+    await post(body);
+    await new Promise((r) => setTimeout(r, 50));
+  }
   progress(`${BURSTS} slots where all ${MEMBERS} members post at the same instant…`);
   const burstStatuses: number[] = [];
   for (const burst of bursts) {
@@ -341,17 +348,20 @@ async function emitterBench(dir: string, json: boolean) {
   proc.send('stop');
   const { latencies, peakRssMiB } = await done;
   const burstLatency = Array.from({ length: BURSTS }, (_, b) => latencies[String(1000 + 2 * b)]).filter((x): x is number => x !== undefined);
+  const aloneLatency = Array.from({ length: ALONE }, (_, k) => latencies[String(1200 + 2 * k)]).filter((x): x is number => x !== undefined);
   const accepted = streamStatuses.filter((s) => s === 200).length;
   const figures = {
     members: MEMBERS,
     bursts: BURSTS,
     burstAccepted: burstStatuses.filter((s) => s === 200).length,
+    aloneArrivalToSinkMs: { p50: percentile(aloneLatency, 50), p99: percentile(aloneLatency, 99), slots: aloneLatency.length },
     arrivalToSinkMs: { p50: percentile(burstLatency, 50), p99: percentile(burstLatency, 99), max: Math.max(...burstLatency), slots: burstLatency.length },
     stream: { proposals: streamStatuses.length, accepted, seconds: streamMs / 1000, acceptedPerSecond: accepted / (streamMs / 1000) },
     peakRssMiB,
   };
   if (!json) {
     process.stdout.write(`\nemitter, ${MEMBERS} members over loopback HTTP (signature checks on 2 worker threads)\n`);
+    process.stdout.write(`one member alone, ${figures.aloneArrivalToSinkMs.slots} slots: arrival → sink p50 ${figures.aloneArrivalToSinkMs.p50} ms, p99 ${figures.aloneArrivalToSinkMs.p99} ms\n`);
     process.stdout.write(`all ${MEMBERS} post at once, ${figures.arrivalToSinkMs.slots} slots: first valid arrival → sink p50 ${figures.arrivalToSinkMs.p50} ms, p99 ${figures.arrivalToSinkMs.p99} ms, max ${figures.arrivalToSinkMs.max} ms (${figures.burstAccepted} of ${MEMBERS * BURSTS} accepted)\n`);
     process.stdout.write(`sustained: ${accepted} signed proposals accepted in ${figures.stream.seconds.toFixed(2)} s = ${figures.stream.acceptedPerSecond.toFixed(0)}/s\n`);
     process.stdout.write(`emitter process peak RSS ${peakRssMiB.toFixed(0)} MiB\n`);

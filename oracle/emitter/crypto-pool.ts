@@ -74,6 +74,20 @@ export class CryptoPool {
     return r.signature!;
   }
 
+  /** Prepares every worker's tables for these keys (the members), so their first checks are fast. */
+  async warm(keys: readonly string[]): Promise<void> {
+    await Promise.all(
+      this.workers.map(
+        (slot) =>
+          new Promise<void>((resolve, reject) => {
+            const id = this.nextId++;
+            slot.pending.set(id, { resolve: () => resolve(), reject });
+            slot.worker.postMessage({ op: 'warm', keys: [...keys], id });
+          }),
+      ),
+    );
+  }
+
   /** Jobs waiting or running. */
   get backlog(): number {
     return this.workers.reduce((n, w) => n + w.pending.size, 0);

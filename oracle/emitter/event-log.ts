@@ -240,7 +240,7 @@ export class EventLog {
 
   /**
    * Records a verified proposal, in one transaction: a new (slot, member) is accepted
-   * (`received` event); the same block again is a duplicate (nothing written); another
+   * (`received` event, and `ignored` too if the slot is decided already); the same block again is a duplicate (nothing written); another
    * block from the same member for the same slot is equivocation (both signed proposals
    * kept as evidence, an `equivocation` event).
    */
@@ -257,6 +257,9 @@ export class EventLog {
       }
       this.sql.insertProposal.run(p.slot, p.member, p.blockHash, p.receivedAt, JSON.stringify(p.proposal), JSON.stringify(p.receipt));
       const event = this.appendInTransaction({ type: 'received', slot: p.slot, member: p.member, blockHash: p.blockHash, at: p.receivedAt, latencyMs });
+      // A slot decided already: the proposal is logged ignored in the same commit.
+      const decided = this.decision(p.slot);
+      if (decided) this.appendInTransaction({ type: 'ignored', slot: p.slot, member: p.member, blockHash: p.blockHash, at: p.receivedAt, code: 'DECIDED', data: { winner: decided.member } });
       return { outcome: 'accepted', event } as const;
     });
   }
@@ -297,11 +300,6 @@ export class EventLog {
       for (const p of all) if (p.member !== winner.member || p.blockHash !== winner.blockHash) this.appendInTransaction({ type: 'ignored', slot, member: p.member, blockHash: p.blockHash, at, data: { winner: winner.member } });
       return { decision: { slot, member: winner.member, blockHash: winner.blockHash, decidedAt: at, firstArrival }, winner };
     });
-  }
-
-  /** An accepted proposal that arrives after the slot was decided is logged as ignored. */
-  ignoreLate(p: AcceptedProposal, at: number, winner: string): void {
-    this.append({ type: 'ignored', slot: p.slot, member: p.member, blockHash: p.blockHash, at, code: 'DECIDED', data: { winner } });
   }
 
   decision(slot: number): Decision | undefined {

@@ -76,10 +76,9 @@ export class Selector {
 
   /** The intake accepted `p`: decide now if the strategy allows, and emit. */
   async proposalAccepted(p: AcceptedProposal): Promise<void> {
+    // A proposal for a slot decided before it came was logged ignored when it was accepted.
     const outcome = this.decideSlot(p.slot, false);
     if (outcome?.winner) return this.emit(outcome.decision, outcome.winner.proposal.payload);
-    const decided = outcome?.decision;
-    if (decided && (decided.member !== p.member || decided.blockHash !== p.blockHash)) this.deps.log.ignoreLate(p, this.deps.clock.now(), decided.member);
   }
 
   /** Decides the slot if the strategy can (`final`: at the cut-off); emits a new decision. */

@@ -5,6 +5,7 @@ import type { Log } from '../chain/poster.js';
 import type { Bridge } from '../bridge/bridge.js';
 import { CryptoPool } from './crypto-pool.js';
 import { EventLog } from './event-log.js';
+import { verifyFields, warmKeys } from './fast-verify.js';
 import { Intake, type Membership } from './intake.js';
 import { EmitterMetrics } from './observe.js';
 import { ReceiptSigner } from './receipt.js';
@@ -94,6 +95,8 @@ export class EmitterService {
       throw new Error(`the event log in ${o.dataDir} is corrupt at event ${check.seq}: ${check.problem}`);
     }
     const crypto = await CryptoPool.start({ threads: o.threads ?? 2, signingKey: o.operator.privateKey });
+    await crypto.warm(o.membership.members());
+    if (o.strategy === 'first-delivered') warmKeys(o.membership.members());
     const metrics = new EmitterMetrics({ backlog: () => crypto.backlog });
     const receipts = await ReceiptSigner.create({ operator: o.operator.publicKey, poolTag: o.poolTag, certify: (f) => crypto.sign(f) });
     const sink = o.sink ?? new SpoolSink(join(o.dataDir, 'spool'));
@@ -117,6 +120,7 @@ export class EmitterService {
       clock: o.clock,
       membership: o.membership,
       verify: (k, f, s) => crypto.verify(k, f, s),
+      ...(o.strategy === 'first-delivered' ? { verifyInline: verifyFields } : {}),
       receipts,
       poolTag: o.poolTag,
       window: o.window,
@@ -208,6 +212,8 @@ export class EmitterService {
       try {
         await clock.sleepUntil(clock.now() + every, signal);
         await membership.refresh!();
+        await this.crypto.warm(membership.members());
+        if (this.o.strategy === 'first-delivered') warmKeys(membership.members());
       } catch (e) {
         if (signal.aborted) break;
         this.o.progress?.(`emitter: could not read the members again: ${e instanceof Error ? e.message : String(e)}`);
