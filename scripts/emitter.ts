@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { PoolSession } from '../oracle/pool/session.js';
 import { startPoolEmitter, STRATEGY_NAMES } from '../oracle/emitter/pool-emitter.js';
 import type { StrategyName } from '../oracle/emitter/selector.js';
@@ -58,7 +58,7 @@ export function emitterCommand(): Command {
     .option('--operator <name>', "the operator's key (a name or a key file): certifies receipts", 'operator')
     .option('--oracle <name>', "the oracle's key (a name or a key file): signs epoch reports", 'oracle')
     .option('--no-bridge', 'do not report epochs (the emitter alone)')
-    .option('--coinbase <mina>', 'reward counted per block in the report', minaAmount(), 720_000_000_000n)
+    .addOption(new Option('--coinbase <mina>', 'reward counted per block in the report').argParser(minaAmount()).default(720_000_000_000n, '720'))
     .option('--report-delay <slots>', 'report an epoch this many slots after it ends', wholeNumber(0, 7140), 10)
     .option('--daemon <url>', "a Mina daemon's GraphQL: emitted blocks are marked canonical or orphaned", httpUrl)
     .option('--confirmations <n>', 'blocks on top before a block counts as canonical', wholeNumber(1, 290), 3)

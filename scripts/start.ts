@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { PublicKey, type PrivateKey } from 'o1js';
 import { SLOTS_PER_EPOCH } from '../contracts/types.js';
 import { nanoToMina } from '../oracle/amount.js';
@@ -55,14 +55,22 @@ export function startCommand(): Command {
     .option('--slot-seconds <n>', 'slot duration of the run (mainnet: 180)', wholeNumber(1, 600), 3)
     .option('--lead <slots>', 'slots to play before the epoch ends', wholeNumber(3, 1000), 10)
     .option('--port <n>', "the emitter's port (0: any free port)", wholeNumber(0, 65535), 8480)
-    .option('--coinbase <mina>', 'reward counted per canonical block', minaAmount(), MINA)
+    .addOption(new Option('--coinbase <mina>', 'reward counted per canonical block').argParser(minaAmount()).default(MINA, '1'))
     .option('--no-members', 'no simulated members: the emitter and bridge wait for real member nodes')
     .option('--daemon <url>', "a real daemon's GraphQL for the chain watcher (default: the simulated gateway's)")
+    .addHelpText('after', '\nWith an alias of a real network (devnet, mainnet) it runs that pool\'s emitter and bridge instead (npm run emitter), with no simulated members.')
     .option('--exit', 'stop once the epoch is paid, instead of running on until Ctrl-C')
     .addHelpText('after', '\nThe dashboard URL is printed first. The backfill analysis is its own command: npm run backfill -- --help.')
     .action(async (o: StartOptions) => {
       const root = process.cwd();
       const { alias } = await loadAlias(root, o.alias);
+      if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(alias.url).hostname)) {
+        // A real network: the emitter and the bridge as the operator runs them, no simulated members.
+        progress(`alias '${o.alias}' is a real network (${alias.url}): running its emitter and bridge, with no simulated members`);
+        const { emitterCommand } = await import('./emitter.js');
+        await emitterCommand().parseAsync(['--alias', o.alias, '--port', String(o.port), ...(o.daemon ? ['--daemon', o.daemon] : [])], { from: 'user' });
+        return;
+      }
       const stop = new AbortController();
       const onSignal = () => {
         progress('stopping…');

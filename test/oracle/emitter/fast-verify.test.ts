@@ -1,0 +1,61 @@
+import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { Field, PrivateKey, Scalar, Signature } from 'o1js';
+import { verifyFields, warmKeys } from '../../../oracle/emitter/fast-verify.js';
+import { EventLog } from '../../../oracle/emitter/event-log.js';
+import { Intake, INLINE_PER_SLOT } from '../../../oracle/emitter/intake.js';
+import { ManualTime, SlotClock } from '../../../oracle/emitter/slot-clock.js';
+import type { ReceiptSigner } from '../../../oracle/emitter/receipt.js';
+import { fieldToStateHash } from '../../../oracle/chain/base58.js';
+
+/** The emitter's signature check gives o1js's answers, and its inline use is bounded per slot. */
+describe('fast signature check', () => {
+  const keys = Array.from({ length: 4 }, () => PrivateKey.random());
+
+  it('answers as o1js Signature.verify on valid, altered and foreign signatures', () => {
+    fc.assert(
+      fc.property(fc.array(fc.bigInt({ min: 0n, max: Field.ORDER - 1n }), { minLength: 1, maxLength: 5 }), fc.nat(3), fc.nat(3), fc.nat(2), (msg, signer, checker, alter) => {
+        const sig = Signature.create(keys[signer]!, msg.map((f) => Field(f)));
+        const checked = alter === 1 ? [(msg[0]! + 1n) % Field.ORDER, ...msg.slice(1)] : msg;
+        const key = keys[checker]!.toPublicKey();
+        const expected = sig.verify(key, checked.map((f) => Field(f))).toBoolean();
+        expect(verifyFields(key.toBase58(), checked, sig.toBase58())).toBe(expected);
+      }),
+      { numRuns: 120, seed: 8 },
+    );
+    // A signature with s or r changed does not verify.
+    const sig = Signature.create(keys[0]!, [Field(5)]);
+    const key = keys[0]!.toPublicKey().toBase58();
+    expect(verifyFields(key, [5n], sig.toBase58())).toBe(true);
+    const s2 = Signature.fromObject({ r: sig.r, s: sig.s.add(Scalar.from(1)) }).toBase58();
+    const r2 = Signature.fromObject({ r: sig.r.add(1), s: sig.s }).toBase58();
+    expect(verifyFields(key, [5n], s2)).toBe(false);
+    expect(verifyFields(key, [5n], r2)).toBe(false);
+    warmKeys(['not a key', key]);
+    expect(verifyFields(key, [5n], sig.toBase58())).toBe(true);
+  }, 120_000);
+
+  it('checks at most a few proposals of an undecided slot on the event loop, then the workers', async () => {
+    const time = new ManualTime(10_000);
+    const clock = new SlotClock({ genesisMs: 0, slotMs: 10_000, time });
+    const log = EventLog.open(':memory:');
+    const calls = { inline: 0, worker: 0 };
+    const member = keys[0]!.toPublicKey().toBase58();
+    const receipts = { sign: (r: object) => ({ ...r }) } as unknown as ReceiptSigner;
+    const intake = new Intake({
+      log,
+      clock,
+      membership: { isMember: () => true },
+      verify: async () => (calls.worker++, false),
+      verifyInline: () => (calls.inline++, false),
+      receipts,
+      poolTag: '1',
+      window: { earlyMs: 0, closeMs: 10_000, cutoffMs: 3_000 },
+      maxPayloadBytes: 1000,
+    });
+    const bad = (n: number) => ({ slot: 1, member, blockHash: fieldToStateHash(BigInt(n) + 9n), payload: {}, signature: Signature.create(keys[1]!, [Field(1)]).toBase58() });
+    for (let n = 0; n < 10; n++) await expect(intake.submit(bad(n))).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
+    expect(calls).toEqual({ inline: INLINE_PER_SLOT, worker: 10 - INLINE_PER_SLOT });
+    log.close();
+  });
+});
