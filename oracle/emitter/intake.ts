@@ -37,6 +37,9 @@ export interface IntakeDeps {
   onRejected?: (code: RejectionCode, member: string | undefined) => void;
 }
 
+/** Inline checks per undecided slot (see {@link IntakeDeps.verifyInline}). */
+export const INLINE_PER_SLOT = 3;
+
 /**
  * The emitter's intake: validates a delivered proposal (schema, size, the slot's window,
  * membership, signature), logs it durably and answers with a signed receipt; every refusal
@@ -45,9 +48,6 @@ export interface IntakeDeps {
  * @example
  * const receipt = await intake.submit(body);
  */
-/** Inline checks per undecided slot (see {@link IntakeDeps.verifyInline}). */
-export const INLINE_PER_SLOT = 3;
-
 export class Intake {
   /** Inline checks spent, by slot (recent slots only). */
   private readonly inlineSpent = new Map<number, number>();
