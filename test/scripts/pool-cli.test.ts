@@ -1,8 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PrivateKey } from 'o1js';
-import { writeKey } from '../../oracle/keys.js';
+import { spawn } from 'node:child_process';
+import { Field, PrivateKey, Signature } from 'o1js';
+import { fieldToStateHash, stateHashToField } from '../../oracle/chain/base58.js';
+import { verifyReceipt } from '../../oracle/emitter/receipt.js';
+import type { Receipt } from '../../oracle/emitter/types.js';
+import { readKey, writeKey } from '../../oracle/keys.js';
+import { projectRoot } from '../../oracle/paths.js';
 import { expectRefusal, runBin, tempProject } from '../helpers/project.js';
 
 type Project = Awaited<ReturnType<typeof tempProject>>;
@@ -161,4 +166,39 @@ describe('deploy and pool commands on the local chain (npm run chain)', () => {
     expectRefusal(await p.run('deploy', 'devnet'), 1, /http:\/\/127\.0\.0\.1:9\/graphql: cannot reach the chain/);
     expectRefusal(await p.run('pool', 'status', '--alias', 'devnet'), 1, /cannot reach the chain/);
   }, 60_000);
+
+  it('npm run emitter serves the deployed pool: members from the chain, the operator certifies receipts, an outsider is refused', async () => {
+    expectRefusal(await p.run('emitter', '--operator', 'alice', '--port', '0'), 2, /is not the pool's operator/);
+    const child = spawn(process.execPath, [join(projectRoot(), 'dist', 'scripts', 'mina-pool.js'), 'emitter', '--port', '0', '--slot-seconds', '5', '--no-bridge'], { cwd: p.dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    try {
+      let err = '';
+      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      const deadline = Date.now() + 60_000;
+      while (!/Ctrl-C to stop/.test(err)) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the emitter did not start: ${err.slice(-1500)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const base = /dashboard: (\S+)\//.exec(err)![1]!;
+      expect(err).toMatch(/strategy first-delivered, slot \d+ \(5 s slots\), \d+ members/);
+      const info = (await (await fetch(`${base}/v1/pool`)).json()) as { poolTag: string; operator: string; currentSlot: number };
+      const keyFile = (name: string) => readKey(join(p.dir, 'keys', 'local', `${name}.json`));
+      expect(info.operator).toBe((await keyFile('operator')).toPublicKey().toBase58());
+      const propose = (key: PrivateKey) => {
+        const blockHash = fieldToStateHash(BigInt(info.currentSlot) * 3n + 1n);
+        const signature = Signature.create(key, [Field(info.poolTag), Field(info.currentSlot), Field(stateHashToField(blockHash)!)]).toBase58();
+        return fetch(`${base}/v1/proposals`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ slot: info.currentSlot, member: key.toPublicKey().toBase58(), blockHash, payload: { test: true }, signature }) });
+      };
+      const alice = await propose(await keyFile('alice'));
+      expect(alice.status).toBe(200);
+      const { receipt } = (await alice.json()) as { receipt: Receipt };
+      expect(verifyReceipt(receipt, info.operator, info.poolTag)).toBe(true);
+      const outsider = await propose(PrivateKey.random());
+      expect(outsider.status).toBe(403);
+      expect(await outsider.json()).toMatchObject({ code: 'NOT_MEMBER' });
+      child.kill('SIGTERM');
+      expect(await new Promise((r) => child.once('exit', r))).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 120_000);
 });
