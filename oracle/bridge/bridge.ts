@@ -1,4 +1,3 @@
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Field, type PrivateKey } from 'o1js';
 import type { Log } from '../chain/poster.js';
@@ -46,12 +45,6 @@ export class Bridge {
   /** The published report of an epoch, if one was built. */
   async reportFile(epoch: number): Promise<ReportFile | undefined> {
     return readJsonFileIfExists(join(this.deps.dir, Bridge.fileName(epoch)), reportFileSchema, `report file of epoch ${epoch}`);
-  }
-
-  /** Epochs with a report file, ascending. */
-  async epochs(): Promise<number[]> {
-    const files = await readdir(this.deps.dir).catch(() => [] as string[]);
-    return files.flatMap((f) => /^epoch-(\d+)\.json$/.exec(f)?.[1] ?? []).map(Number).sort((a, b) => a - b);
   }
 
   /** The epoch's report: the file already built, or a new one from the log now (kept). */
