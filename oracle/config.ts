@@ -7,6 +7,11 @@ export const relativePath = z
   .string()
   .min(1, 'must not be empty')
   .refine((p) => !isAbsolute(p), 'must be a path relative to the project (zkapp-cli keeps relative paths)');
+/** Whether a URL points at this machine (the local chain's aliases). */
+export function isLocalUrl(url: string): boolean {
+  return ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(new URL(url).hostname);
+}
+
 export const b62 = z.string().regex(/^B62[1-9A-HJ-NP-Za-km-z]{52}$/, 'expected a B62… public key');
 const endpoint = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL of a GraphQL endpoint' });
 

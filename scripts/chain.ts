@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { isLocalUrl } from '../oracle/config.js';
 import { UsageError } from '../oracle/errors.js';
 import { LocalLedger } from '../oracle/localnet/ledger.js';
 import { LocalNetworkServer } from '../oracle/localnet/server.js';
@@ -25,7 +26,7 @@ interface ChainOptions {
 async function startLocalChain(o: ChainOptions): Promise<{ server: LocalNetworkServer; ledger: LocalLedger; stop: () => Promise<void> }> {
   const { alias } = await loadAlias(process.cwd(), o.alias);
   const url = new URL(alias.url);
-  if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(url.hostname) && o.host === undefined) {
+  if (!isLocalUrl(alias.url) && o.host === undefined) {
     throw new UsageError(`alias '${o.alias}' points at ${alias.url}, not at this machine: the local chain serves an alias whose url is on 127.0.0.1 (or give --host)`);
   }
   const dir = resolve(process.cwd(), o.state);

@@ -36,6 +36,20 @@ export function minaAmount(options: { allowZero?: boolean } = {}): (value: strin
   };
 }
 
+/** A URL with one of the given schemes (`http`, `https` by default). */
+export function urlOption(schemes: string[] = ['http', 'https']): (value: string) => string {
+  return (value) => {
+    let scheme: string | undefined;
+    try {
+      scheme = new URL(value).protocol.replace(/:$/, '');
+    } catch {
+      // not a URL at all
+    }
+    if (scheme === undefined || !schemes.includes(scheme)) throw new InvalidArgumentError(`expected a ${schemes.join(' or ')} URL such as http://127.0.0.1:3085/graphql, got "${value}"`);
+    return value;
+  };
+}
+
 /** One of a fixed set of words. */
 export function oneOf<T extends string>(...values: T[]): (value: string) => T {
   return (value) => {

@@ -3,7 +3,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { PoolSession } from '../oracle/pool/session.js';
 import { startPoolEmitter, STRATEGY_NAMES } from '../oracle/emitter/pool-emitter.js';
 import type { StrategyName } from '../oracle/emitter/selector.js';
-import { command, minaAmount, oneOf, progress, wholeNumber } from './cli.js';
+import { command, minaAmount, oneOf, progress, urlOption, wholeNumber } from './cli.js';
 
 interface EmitterOptions {
   alias: string;
@@ -33,16 +33,6 @@ function genesisTime(value: string): number {
   return ms;
 }
 
-function httpUrl(value: string): string {
-  try {
-    const u = new URL(value);
-    if (u.protocol === 'http:' || u.protocol === 'https:') return value;
-  } catch {
-    // below
-  }
-  throw new InvalidArgumentError(`expected an http(s) URL, got "${value}"`);
-}
-
 /** `mina-pool emitter`: the Block Emitter (and the metrics bridge) of a deployed pool, until Ctrl-C. */
 export function emitterCommand(): Command {
   return command('emitter', "run the pool's Block Emitter: members deliver their blocks, one per slot goes on; the bridge reports each epoch")
@@ -60,9 +50,9 @@ export function emitterCommand(): Command {
     .option('--no-bridge', 'do not report epochs (the emitter alone)')
     .addOption(new Option('--coinbase <mina>', 'reward counted per block in the report').argParser(minaAmount()).default(720_000_000_000n, '720'))
     .option('--report-delay <slots>', 'report an epoch this many slots after it ends', wholeNumber(0, 7140), 10)
-    .option('--daemon <url>', "a Mina daemon's GraphQL: emitted blocks are marked canonical or orphaned", httpUrl)
+    .option('--daemon <url>', "a Mina daemon's GraphQL: emitted blocks are marked canonical or orphaned", urlOption())
     .option('--confirmations <n>', 'blocks on top before a block counts as canonical', wholeNumber(1, 290), 3)
-    .option('--relay <url>', "hand winners to a relay by HTTP POST (default: files in <data>/spool for the gateway node's helper)", httpUrl)
+    .option('--relay <url>', "hand winners to a relay by HTTP POST (default: files in <data>/spool for the gateway node's helper)", urlOption())
     .option('--threads <n>', 'signature worker threads', wholeNumber(1, 64), 2)
     .addHelpText(
       'after',

@@ -6,7 +6,7 @@ import { readKey } from '../oracle/keys.js';
 import { fromPrecomputed, type ProducedBlock } from '../oracle/member/blocks.js';
 import { followLines, stateHashFromDaemon, subscribeNewBlocks } from '../oracle/member/daemon.js';
 import { Deliverer, readPoolInfo, type PoolInfo } from '../oracle/member/deliver.js';
-import { command, progress } from './cli.js';
+import { command, progress, urlOption } from './cli.js';
 
 interface MemberOptions {
   daemon?: string;
@@ -16,16 +16,6 @@ interface MemberOptions {
   blocksFile?: string;
   fromStart?: boolean;
   receipts: string;
-}
-
-function url(value: string): string {
-  try {
-    const u = new URL(value);
-    if (['http:', 'https:', 'ws:', 'wss:'].includes(u.protocol)) return value;
-  } catch {
-    // below
-  }
-  throw new InvalidArgumentError(`expected a URL such as http://127.0.0.1:3085/graphql, got "${value}"`);
 }
 
 function publicKey(value: string): string {
@@ -38,9 +28,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** `mina-pool member`: beside a member's node, delivers each block the node produces to the pool's emitter. */
 export function memberCommand(): Command {
   return command('member', "beside your node: deliver each block it produces to the pool's emitter, signed with your member key")
-    .requiredOption('--emitter <url>', "the pool's emitter (http://host:8480)", url)
+    .requiredOption('--emitter <url>', "the pool's emitter (http://host:8480)", urlOption(['http', 'https', 'ws', 'wss']))
     .requiredOption('--key <file>', 'your member key file ({ privateKey, publicKey })')
-    .option('--daemon <url>', "your node's GraphQL (http://127.0.0.1:3085/graphql): its newBlock subscription, or the state hashes in file mode", url)
+    .option('--daemon <url>', "your node's GraphQL (http://127.0.0.1:3085/graphql): its newBlock subscription, or the state hashes in file mode", urlOption(['http', 'https', 'ws', 'wss']))
     .option('--producer <B62>', "the block producer key of your node (default: the member key's)", publicKey)
     .option('--blocks-file <file>', "file mode: follow the node's --precomputed-blocks-file instead of the subscription")
     .option('--from-start', 'file mode: also deliver the blocks already in the file (default: only new ones)')

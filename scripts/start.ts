@@ -4,6 +4,7 @@ import { Option, type Command } from 'commander';
 import { PublicKey, type PrivateKey } from 'o1js';
 import { SLOTS_PER_EPOCH } from '../contracts/types.js';
 import { nanoToMina } from '../oracle/amount.js';
+import { isLocalUrl } from '../oracle/config.js';
 import { NetworkChain } from '../oracle/chain/network.js';
 import type { LoggedEvent } from '../oracle/emitter/event-log.js';
 import { startPoolEmitter } from '../oracle/emitter/pool-emitter.js';
@@ -58,13 +59,15 @@ export function startCommand(): Command {
     .addOption(new Option('--coinbase <mina>', 'reward counted per canonical block').argParser(minaAmount()).default(MINA, '1'))
     .option('--no-members', 'no simulated members: the emitter and bridge wait for real member nodes')
     .option('--daemon <url>', "a real daemon's GraphQL for the chain watcher (default: the simulated gateway's)")
-    .addHelpText('after', '\nWith an alias of a real network (devnet, mainnet) it runs that pool\'s emitter and bridge instead (npm run emitter), with no simulated members.')
     .option('--exit', 'stop once the epoch is paid, instead of running on until Ctrl-C')
-    .addHelpText('after', '\nThe dashboard URL is printed first. The backfill analysis is its own command: npm run backfill -- --help.')
+    .addHelpText(
+      'after',
+      "\nThe dashboard URL is printed first. With an alias of a real network (devnet, mainnet) it runs that pool's emitter and bridge instead (npm run emitter), with no simulated members.\nThe backfill analysis is its own command: npm run backfill -- --help.",
+    )
     .action(async (o: StartOptions) => {
       const root = process.cwd();
       const { alias } = await loadAlias(root, o.alias);
-      if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(alias.url).hostname)) {
+      if (!isLocalUrl(alias.url)) {
         // A real network: the emitter and the bridge as the operator runs them, no simulated members.
         progress(`alias '${o.alias}' is a real network (${alias.url}): running its emitter and bridge, with no simulated members`);
         const { emitterCommand } = await import('./emitter.js');

@@ -5,7 +5,8 @@ import type { EventLog } from '../emitter/event-log.js';
 import { PoolError } from '../errors.js';
 import { readJsonFileIfExists, writeJsonAtomic } from '../json-file.js';
 import type { PoolClient } from '../pool/client.js';
-import { buildReport, epochSlots, reportFileSchema, type ReportFile } from './report.js';
+import { epochSlots } from '../emitter/metrics.js';
+import { buildReport, reportFileSchema, type ReportFile } from './report.js';
 
 /**
  * The metrics bridge: at the end of an epoch it builds the report from the event log,

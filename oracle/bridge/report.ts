@@ -1,10 +1,10 @@
 import { Field, MerkleTree, MerkleWitness, Poseidon, PublicKey } from 'o1js';
 import { z } from 'zod';
 import { BITMAP_BITS } from '../../contracts/Bitmap.js';
-import { RewardPolicy, SLOTS_PER_EPOCH } from '../../contracts/types.js';
+import { RewardPolicy } from '../../contracts/types.js';
 import { b62 } from '../config.js';
 import { GENESIS_HASH, linkProblem, type LoggedEvent } from '../emitter/event-log.js';
-import { computeMetrics, type MemberMetrics, type PoolMetrics } from '../emitter/metrics.js';
+import { computeMetrics, epochSlots, type MemberMetrics, type PoolMetrics } from '../emitter/metrics.js';
 import { InputError } from '../errors.js';
 
 /**
@@ -45,11 +45,6 @@ export function policyOf(number: number): (typeof POLICIES)[number] {
   const p = POLICIES[number];
   if (!p) throw new InputError(`reward policy ${number} is not known to this bridge (known: ${Object.keys(POLICIES).join(', ')})`, { field: 'rewardPolicy' });
   return p;
-}
-
-/** The slots of an epoch. */
-export function epochSlots(epoch: number): { fromSlot: number; toSlot: number } {
-  return { fromSlot: epoch * SLOTS_PER_EPOCH, toSlot: (epoch + 1) * SLOTS_PER_EPOCH - 1 };
 }
 
 const metricsSchema = z.strictObject(Object.fromEntries([...METRIC_FIELDS].map((f) => [f, z.number().int().min(0)])) as Record<(typeof METRIC_FIELDS)[number], z.ZodNumber>);

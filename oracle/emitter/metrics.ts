@@ -1,3 +1,4 @@
+import { SLOTS_PER_EPOCH } from '../../contracts/types.js';
 import type { LoggedEvent } from './event-log.js';
 
 /**
@@ -27,7 +28,7 @@ export interface MemberMetrics {
 export interface PoolMetrics {
   fromSlot: number;
   toSlot: number;
-  /** Slots whose window closed, in the range. */
+  /** Slots with an outcome in the range (emitted or missed). */
   closed: number;
   emitted: number;
   /** Slots closed without a valid proposal. */
@@ -38,6 +39,11 @@ export interface PoolMetrics {
 }
 
 export const EMPTY_METRICS: MemberMetrics = Object.freeze({ proposals: 0, selected: 0, canonical: 0, orphaned: 0, missed: 0, invalid: 0, equivocations: 0, medianLatencyMs: 0 });
+
+/** The slots of an epoch. */
+export function epochSlots(epoch: number): { fromSlot: number; toSlot: number } {
+  return { fromSlot: epoch * SLOTS_PER_EPOCH, toSlot: (epoch + 1) * SLOTS_PER_EPOCH - 1 };
+}
 
 /** The lower median of whole numbers (0 for none): the same answer on every machine. */
 export function median(values: readonly number[]): number {

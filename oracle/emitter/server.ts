@@ -5,7 +5,7 @@ import { SLOTS_PER_EPOCH } from '../../contracts/types.js';
 import { DASHBOARD_HTML, slotViews } from './dashboard.js';
 import type { EventLog } from './event-log.js';
 import type { Intake } from './intake.js';
-import { computeMetrics, EMPTY_METRICS } from './metrics.js';
+import { computeMetrics, EMPTY_METRICS, epochSlots } from './metrics.js';
 import type { EmitterMetrics } from './observe.js';
 import type { StrategyName, Window } from './selector.js';
 import type { SlotClock } from './slot-clock.js';
@@ -118,8 +118,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.get('/v1/members/:key/metrics', async (request) => {
     const { key } = parse(memberParams, request.params);
     const { epoch } = parse(epochQuery, request.query);
-    const fromSlot = epoch * SLOTS_PER_EPOCH;
-    const toSlot = fromSlot + SLOTS_PER_EPOCH - 1;
+    const { fromSlot, toSlot } = epochSlots(epoch);
     const { members } = computeMetrics(deps.log.eventsOfSlots(fromSlot, toSlot), fromSlot, toSlot);
     return { member: key, epoch, slots: { from: fromSlot, to: toSlot }, member_of_pool: deps.members().includes(key), metrics: members.get(key) ?? EMPTY_METRICS };
   });

@@ -7,6 +7,7 @@ import { CryptoPool } from './crypto-pool.js';
 import { EventLog } from './event-log.js';
 import { verifyFields, warmKeys } from './fast-verify.js';
 import { Intake, type Membership } from './intake.js';
+import { epochSlots } from './metrics.js';
 import { EmitterMetrics } from './observe.js';
 import { ReceiptSigner } from './receipt.js';
 import { Selector, type StrategyName, type Window } from './selector.js';
@@ -184,8 +185,8 @@ export class EmitterService {
       } catch {
         break;
       }
-      const start = epoch * SLOTS_PER_EPOCH;
-      if (epoch < 0 || this.log.eventsOfSlots(start, start + SLOTS_PER_EPOCH - 1).length === 0) {
+      const { fromSlot, toSlot } = epochSlots(epoch);
+      if (epoch < 0 || this.log.eventsOfSlots(fromSlot, toSlot).length === 0) {
         epoch++;
         continue;
       }

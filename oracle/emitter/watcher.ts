@@ -1,5 +1,5 @@
-import { ClientError, GraphQLClient, gql } from 'graphql-request';
-import { SLOTS_PER_EPOCH } from '../../contracts/types.js';
+import { ClientError, type GraphQLClient } from 'graphql-request';
+import { daemonClient, readBestChain } from '../member/blocks.js';
 import type { EventLog } from './event-log.js';
 import type { SlotClock } from './slot-clock.js';
 
@@ -10,37 +10,6 @@ import type { SlotClock } from './slot-clock.js';
  * transition frontier (about 290 blocks), so a block is judged while it is still held; the
  * daemon's GraphQL has no `canonical` field (only an archive's database has).
  */
-
-/** The daemon's answer to `bestChain`: numbers come as strings, oldest block first. */
-export interface DaemonBlock {
-  stateHash: string;
-  protocolState: { consensusState: { blockHeight: string; slot: string; epoch: string; slotSinceGenesis: string } };
-  creatorAccount?: { publicKey: string };
-}
-
-export const BEST_CHAIN_QUERY = gql`
-  query BestChain($maxLength: Int!) {
-    bestChain(maxLength: $maxLength) {
-      stateHash
-      protocolState {
-        consensusState {
-          blockHeight
-          slot
-          epoch
-          slotSinceGenesis
-        }
-      }
-      creatorAccount {
-        publicKey
-      }
-    }
-  }
-`;
-
-/** A block's global slot since the hard fork (the slot proposals carry): epoch × 7140 + slot in epoch. */
-export function slotOf(b: DaemonBlock): number {
-  return Number(b.protocolState.consensusState.epoch) * SLOTS_PER_EPOCH + Number(b.protocolState.consensusState.slot);
-}
 
 export interface WatcherOptions {
   log: EventLog;
@@ -62,8 +31,7 @@ export class ChainWatcher {
   private readonly confirmations: number;
 
   constructor(private readonly o: WatcherOptions) {
-    // The daemon reads a POST body only when the content type is exactly application/json.
-    this.client = new GraphQLClient(o.url, { headers: { 'content-type': 'application/json' } });
+    this.client = daemonClient(o.url);
     this.confirmations = o.confirmations ?? 3;
   }
 
@@ -71,13 +39,12 @@ export class ChainWatcher {
   async check(signal?: AbortSignal): Promise<number> {
     const pending = this.o.log.unconfirmedEmissions();
     if (pending.length === 0) return 0;
-    const { bestChain } = await this.client.request<{ bestChain: DaemonBlock[] | null }>({ document: BEST_CHAIN_QUERY, variables: { maxLength: this.o.maxLength ?? 290 }, signal });
-    const chain = bestChain ?? [];
+    const chain = await readBestChain(this.client, this.o.maxLength ?? 290, signal);
     if (chain.length === 0) return 0;
     const depthOf = new Map(chain.map((b, i) => [b.stateHash, chain.length - 1 - i]));
     // The highest slot the best chain has settled: the slot of the block `confirmations` below the tip.
-    const settled = chain.length > this.confirmations ? slotOf(chain[chain.length - 1 - this.confirmations]!) : -1;
-    const oldest = slotOf(chain[0]!);
+    const settled = chain.length > this.confirmations ? chain[chain.length - 1 - this.confirmations]!.slot : -1;
+    const oldest = chain[0]!.slot;
     let marked = 0;
     for (const d of pending) {
       const depth = depthOf.get(d.blockHash);
@@ -87,9 +54,9 @@ export class ChainWatcher {
       if (depth !== undefined && depth >= this.confirmations) {
         const b = chain[chain.length - 1 - depth]!;
         status = 'canonical';
-        data = { height: Number(b.protocolState.consensusState.blockHeight), depth };
+        data = { height: b.height, depth };
       } else if (depth === undefined && settled >= d.slot && oldest <= d.slot) {
-        const taken = chain.find((b) => slotOf(b) === d.slot);
+        const taken = chain.find((b) => b.slot === d.slot);
         status = 'orphaned';
         data = taken ? { bestChainBlock: taken.stateHash } : { bestChainBlock: null };
       }

@@ -1,3 +1,4 @@
+import { GraphQLClient, gql } from 'graphql-request';
 import { z } from 'zod';
 import { SLOTS_PER_EPOCH } from '../../contracts/types.js';
 import { InputError, firstIssue } from '../errors.js';
@@ -7,7 +8,7 @@ import { InputError, firstIssue } from '../errors.js';
  * slot since the hard fork, the slot proposals carry), height, creator, VRF output and the
  * block itself (the payload). The state hash comes with the daemon's `newBlock` event; a
  * precomputed block does not contain it (it is the hash of the protocol state), so in file
- * mode the daemon's `bestChain` names it.
+ * mode the daemon's `bestChain` names it. The chain watcher reads `bestChain` the same way.
  */
 export interface ProducedBlock {
   stateHash?: string;
@@ -80,4 +81,31 @@ export function fromDaemonBlock(json: unknown): ProducedBlock {
   const creator = cs.blockCreator ?? b.creatorAccount?.publicKey;
   if (!creator) throw new InputError('the daemon sent a block without its creator', { field: 'blockCreator' });
   return { stateHash: b.stateHash, slot: cs.epoch * SLOTS_PER_EPOCH + cs.slot, height: cs.blockHeight, creator, ...(cs.lastVrfOutput ? { vrfOutput: cs.lastVrfOutput } : {}), payload: json };
+}
+
+const BEST_CHAIN_QUERY = gql`
+  query BestChain($maxLength: Int!) {
+    bestChain(maxLength: $maxLength) {
+      stateHash
+      protocolState {
+        consensusState {
+          blockHeight
+          slot
+          epoch
+          blockCreator
+        }
+      }
+    }
+  }
+`;
+
+/** A client for a daemon's GraphQL: the daemon reads a POST body only when the content type is exactly `application/json`. */
+export function daemonClient(url: string): GraphQLClient {
+  return new GraphQLClient(url, { headers: { 'content-type': 'application/json' } });
+}
+
+/** The daemon's best chain, oldest block first, its last `maxLength` blocks (empty while it bootstraps). */
+export async function readBestChain(client: GraphQLClient, maxLength: number, signal?: AbortSignal): Promise<(ProducedBlock & { stateHash: string })[]> {
+  const { bestChain } = await client.request<{ bestChain: unknown[] | null }>({ document: BEST_CHAIN_QUERY, variables: { maxLength }, ...(signal ? { signal } : {}) });
+  return (bestChain ?? []).map((b) => fromDaemonBlock(b) as ProducedBlock & { stateHash: string });
 }

@@ -1,7 +1,6 @@
 import { open, stat } from 'node:fs/promises';
-import { GraphQLClient, gql } from 'graphql-request';
 import WebSocket from 'ws';
-import { fromDaemonBlock, NEW_BLOCK_FIELDS, type ProducedBlock } from './blocks.js';
+import { daemonClient, fromDaemonBlock, NEW_BLOCK_FIELDS, readBestChain, type ProducedBlock } from './blocks.js';
 
 /**
  * What the member command reads from its own node: the daemon's `newBlock` subscription
@@ -93,34 +92,13 @@ export async function subscribeNewBlocks(o: SubscribeOptions): Promise<void> {
   }
 }
 
-const BEST_CHAIN_HASHES = gql`
-  query RecentBlocks($maxLength: Int!) {
-    bestChain(maxLength: $maxLength) {
-      stateHash
-      protocolState {
-        consensusState {
-          blockHeight
-          slot
-          epoch
-          blockCreator
-        }
-      }
-    }
-  }
-`;
-
 /**
  * The state hash of a block read from a precomputed file: the daemon's recent best chain
  * holds it (matched on height, slot and creator), or `undefined` if it does not (yet).
  */
 export async function stateHashFromDaemon(url: string, block: ProducedBlock, maxLength = 20): Promise<string | undefined> {
-  const client = new GraphQLClient(url, { headers: { 'content-type': 'application/json' } });
-  const { bestChain } = await client.request<{ bestChain: unknown[] | null }>(BEST_CHAIN_HASHES, { maxLength });
-  for (const raw of bestChain ?? []) {
-    const b = fromDaemonBlock(raw);
-    if (b.height === block.height && b.slot === block.slot && b.creator === block.creator) return b.stateHash;
-  }
-  return undefined;
+  const chain = await readBestChain(daemonClient(url), maxLength);
+  return chain.find((b) => b.height === block.height && b.slot === block.slot && b.creator === block.creator)?.stateHash;
 }
 
 /**

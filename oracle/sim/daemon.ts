@@ -49,21 +49,33 @@ export function daemonBlockFromPrecomputed(stateHash: string, precomputed: unkno
     protocol_state: { previous_state_hash: string; body: { consensus_state: Record<string, unknown> & { blockchain_length: string; block_creator: string; last_vrf_output: string; epoch_count: string; global_slot_since_genesis?: string; curr_global_slot_since_hard_fork?: { slot_number: string }; curr_global_slot?: { slot_number: string } } } };
   };
   const cs = d.protocol_state.body.consensus_state;
-  const global = Number((cs.curr_global_slot_since_hard_fork ?? cs.curr_global_slot)!.slot_number);
   const vrf = parseVrfOutput(cs.last_vrf_output);
-  return {
+  return daemonBlock({
     stateHash,
+    previousStateHash: d.protocol_state.previous_state_hash,
+    height: Number(cs.blockchain_length),
+    slot: Number((cs.curr_global_slot_since_hard_fork ?? cs.curr_global_slot)!.slot_number),
+    ...(cs.global_slot_since_genesis ? { slotSinceGenesis: Number(cs.global_slot_since_genesis) } : {}),
     creator: cs.block_creator,
-    creatorAccount: { publicKey: cs.block_creator },
+    lastVrfOutput: vrf === undefined ? '' : vrfOutputToBase58(vrf),
+  });
+}
+
+/** A daemon `Block` from its parts (`slot`: the global slot since the hard fork). */
+export function daemonBlock(b: { stateHash: string; previousStateHash: string; height: number; slot: number; slotSinceGenesis?: number; creator: string; lastVrfOutput?: string }): DaemonBlockJson {
+  return {
+    stateHash: b.stateHash,
+    creator: b.creator,
+    creatorAccount: { publicKey: b.creator },
     protocolState: {
-      previousStateHash: d.protocol_state.previous_state_hash,
+      previousStateHash: b.previousStateHash,
       consensusState: {
-        blockHeight: cs.blockchain_length,
-        slot: String(global % SLOTS_PER_EPOCH),
-        epoch: String(Math.floor(global / SLOTS_PER_EPOCH)),
-        slotSinceGenesis: cs.global_slot_since_genesis ?? String(global),
-        lastVrfOutput: vrf === undefined ? '' : vrfOutputToBase58(vrf),
-        blockCreator: cs.block_creator,
+        blockHeight: String(b.height),
+        slot: String(b.slot % SLOTS_PER_EPOCH),
+        epoch: String(Math.floor(b.slot / SLOTS_PER_EPOCH)),
+        slotSinceGenesis: String(b.slotSinceGenesis ?? b.slot),
+        lastVrfOutput: b.lastVrfOutput ?? '',
+        blockCreator: b.creator,
       },
     },
     protocolStateProof: { base64: '' },

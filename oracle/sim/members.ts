@@ -5,7 +5,7 @@ import type { Emission, Sink } from '../emitter/sink.js';
 import type { SlotClock } from '../emitter/slot-clock.js';
 import { Deliverer, type DeliveryOutcome, type PoolInfo } from '../member/deliver.js';
 import { vrfOutputToBase64Url } from '../vrf/output.js';
-import type { DaemonBlockJson, SimulatedDaemon } from './daemon.js';
+import { daemonBlock, type DaemonBlockJson, type SimulatedDaemon } from './daemon.js';
 import { Rng } from './random.js';
 
 /**
@@ -121,15 +121,6 @@ export class SimulatedGateway implements Sink {
   }
 
   private block(stateHash: string, slot: number, creator: string): DaemonBlockJson {
-    return {
-      stateHash,
-      creator,
-      creatorAccount: { publicKey: creator },
-      protocolState: {
-        previousStateHash: this.previous,
-        consensusState: { blockHeight: String(this.height), slot: String(slot % SLOTS_PER_EPOCH), epoch: String(Math.floor(slot / SLOTS_PER_EPOCH)), slotSinceGenesis: String(slot), lastVrfOutput: '', blockCreator: creator },
-      },
-      protocolStateProof: { base64: '' },
-    };
+    return daemonBlock({ stateHash, previousStateHash: this.previous, height: this.height, slot, creator });
   }
 }
