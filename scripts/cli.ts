@@ -45,7 +45,7 @@ export function urlOption(schemes: string[] = ['http', 'https']): (value: string
     } catch {
       // not a URL at all
     }
-    if (scheme === undefined || !schemes.includes(scheme)) throw new InvalidArgumentError(`expected a ${schemes.join(' or ')} URL such as http://127.0.0.1:3085/graphql, got "${value}"`);
+    if (scheme === undefined || !schemes.includes(scheme)) throw new InvalidArgumentError(`expected a URL (${schemes.join(', ')}) such as http://127.0.0.1:3085/graphql, got "${value}"`);
     return value;
   };
 }
