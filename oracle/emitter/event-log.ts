@@ -55,8 +55,21 @@ export interface Decision {
   emittedAt?: number;
 }
 
+/** How a slot is decided: `pick` chooses among its accepted proposals (arrival order) or returns `undefined` to wait. */
+export interface DecideRule {
+  pick(proposals: AcceptedProposal[]): AcceptedProposal | undefined;
+  /** The strategy's name, logged with the decision. */
+  strategy: string;
+}
+
+/** A decision in force for a slot; `winner` only when the call that returned it made it. */
+export interface DecideOutcome {
+  decision: Decision;
+  winner?: AcceptedProposal;
+}
+
 export type AcceptOutcome =
-  | { outcome: 'accepted'; event: LoggedEvent }
+  | { outcome: 'accepted'; event: LoggedEvent; decided?: DecideOutcome & { winner: AcceptedProposal } }
   | { outcome: 'duplicate'; earlier: AcceptedProposal }
   | { outcome: 'equivocation'; earlier: AcceptedProposal; event: LoggedEvent };
 
@@ -242,9 +255,11 @@ export class EventLog {
    * Records a verified proposal, in one transaction: a new (slot, member) is accepted
    * (`received` event, and `ignored` too if the slot is decided already); the same block again is a duplicate (nothing written); another
    * block from the same member for the same slot is equivocation (both signed proposals
-   * kept as evidence, an `equivocation` event).
+   * kept as evidence, an `equivocation` event). With `decide` (a strategy that can decide on
+   * arrival), an undecided slot is decided in the same commit, at `decidedAt`: one disk
+   * write between the proposal's arrival and the sink instead of two.
    */
-  accept(p: AcceptedProposal, latencyMs: number): AcceptOutcome {
+  accept(p: AcceptedProposal, latencyMs: number, decide?: DecideRule, decidedAt: number = p.receivedAt): AcceptOutcome {
     return this.atomically(() => {
       const rows = this.sql.proposalsOfMember.all(p.slot, p.member) as ProposalRow[];
       const same = rows.find((r) => r.block_hash === p.blockHash);
@@ -259,7 +274,12 @@ export class EventLog {
       const event = this.appendInTransaction({ type: 'received', slot: p.slot, member: p.member, blockHash: p.blockHash, at: p.receivedAt, latencyMs });
       // A slot decided already: the proposal is logged ignored in the same commit.
       const decided = this.decision(p.slot);
-      if (decided) this.appendInTransaction({ type: 'ignored', slot: p.slot, member: p.member, blockHash: p.blockHash, at: p.receivedAt, code: 'DECIDED', data: { winner: decided.member } });
+      if (decided) {
+        this.appendInTransaction({ type: 'ignored', slot: p.slot, member: p.member, blockHash: p.blockHash, at: p.receivedAt, code: 'DECIDED', data: { winner: decided.member } });
+      } else if (decide) {
+        const made = this.decideInTransaction(p.slot, decide, decidedAt);
+        if (made?.winner) return { outcome: 'accepted', event, decided: { decision: made.decision, winner: made.winner } } as const;
+      }
       return { outcome: 'accepted', event } as const;
     });
   }
@@ -287,19 +307,21 @@ export class EventLog {
    * winner and `ignored` for every other proposal. Returns the decision in force (an earlier
    * one wins; `winner` only when this call made it), or `undefined` while undecided.
    */
-  decide(slot: number, pick: (proposals: AcceptedProposal[]) => AcceptedProposal | undefined, at: number, strategy: string): { decision: Decision; winner?: AcceptedProposal } | undefined {
-    return this.atomically(() => {
-      const existing = this.decision(slot);
-      if (existing) return { decision: existing };
-      const all = this.proposals(slot);
-      const winner = pick(all);
-      if (!winner) return undefined;
-      const firstArrival = all[0]!.receivedAt;
-      this.sql.insertDecision.run(slot, winner.member, winner.blockHash, at, firstArrival);
-      this.appendInTransaction({ type: 'selected', slot, member: winner.member, blockHash: winner.blockHash, at, latencyMs: at - firstArrival, data: { strategy } });
-      for (const p of all) if (p.member !== winner.member || p.blockHash !== winner.blockHash) this.appendInTransaction({ type: 'ignored', slot, member: p.member, blockHash: p.blockHash, at, data: { winner: winner.member } });
-      return { decision: { slot, member: winner.member, blockHash: winner.blockHash, decidedAt: at, firstArrival }, winner };
-    });
+  decide(slot: number, rule: DecideRule, at: number): DecideOutcome | undefined {
+    return this.atomically(() => this.decideInTransaction(slot, rule, at));
+  }
+
+  private decideInTransaction(slot: number, { pick, strategy }: DecideRule, at: number): DecideOutcome | undefined {
+    const existing = this.decision(slot);
+    if (existing) return { decision: existing };
+    const all = this.proposals(slot);
+    const winner = pick(all);
+    if (!winner) return undefined;
+    const firstArrival = all[0]!.receivedAt;
+    this.sql.insertDecision.run(slot, winner.member, winner.blockHash, at, firstArrival);
+    this.appendInTransaction({ type: 'selected', slot, member: winner.member, blockHash: winner.blockHash, at, latencyMs: at - firstArrival, data: { strategy } });
+    for (const p of all) if (p.member !== winner.member || p.blockHash !== winner.blockHash) this.appendInTransaction({ type: 'ignored', slot, member: p.member, blockHash: p.blockHash, at, data: { winner: winner.member } });
+    return { decision: { slot, member: winner.member, blockHash: winner.blockHash, decidedAt: at, firstArrival }, winner };
   }
 
   decision(slot: number): Decision | undefined {

@@ -1,6 +1,6 @@
 import { compareForSelection } from '../chain/selection.js';
 import { parseVrfOutput } from '../vrf/output.js';
-import type { AcceptedProposal, Decision, EventLog } from './event-log.js';
+import type { AcceptedProposal, Decision, DecideOutcome, DecideRule, EventLog } from './event-log.js';
 import type { Sink } from './sink.js';
 import type { SlotClock } from './slot-clock.js';
 
@@ -74,10 +74,23 @@ export class Selector {
 
   constructor(private readonly deps: SelectorDeps) {}
 
-  /** The intake accepted `p`: decide now if the strategy allows, and emit. */
-  async proposalAccepted(p: AcceptedProposal): Promise<void> {
+  /**
+   * The strategy before its cut-off, for the intake to apply in the commit that accepts a
+   * proposal (first-delivered decides there; the others usually wait).
+   */
+  readonly onArrival: DecideRule = { strategy: this.deps.strategy, pick: (proposals) => this.pick(proposals, false) };
+
+  private pick(proposals: readonly AcceptedProposal[], final: boolean): AcceptedProposal | undefined {
+    return choose(this.deps.strategy, proposals, final, this.deps.priority?.() ?? []);
+  }
+
+  /**
+   * The intake accepted `p`: emit the decision its commit made (`decided`), or decide now if
+   * the strategy allows, and emit.
+   */
+  async proposalAccepted(p: AcceptedProposal, decided?: DecideOutcome): Promise<void> {
     // A proposal for a slot decided before it came was logged ignored when it was accepted.
-    const outcome = this.decideSlot(p.slot, false);
+    const outcome = decided ?? this.decideSlot(p.slot, false);
     if (outcome?.winner) return this.emit(outcome.decision, outcome.winner.proposal.payload);
   }
 
@@ -89,7 +102,7 @@ export class Selector {
 
   private decideSlot(slot: number, final: boolean) {
     const { log, clock, strategy } = this.deps;
-    return log.decide(slot, (proposals) => choose(strategy, proposals, final, this.deps.priority?.() ?? []), clock.now(), strategy);
+    return log.decide(slot, { strategy, pick: (proposals) => this.pick(proposals, final) }, clock.now());
   }
 
   /**

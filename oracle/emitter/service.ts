@@ -126,9 +126,10 @@ export class EmitterService {
       poolTag: o.poolTag,
       window: o.window,
       maxPayloadBytes,
-      onAccepted: (p) => {
+      decide: selector.onArrival,
+      onAccepted: (p, decided) => {
         metrics.accepted(p.member);
-        void selector.proposalAccepted(p);
+        void selector.proposalAccepted(p, decided);
       },
       onRejected: (code, member) => metrics.rejected(code, member),
     });

@@ -27,7 +27,7 @@ function slot(log: EventLog, s: number, who: string[], chain: 'canonical' | 'orp
     const proposal = { slot: s, member, blockHash, payload: {}, signature: 'x' } as unknown as Proposal;
     log.accept({ slot: s, member, blockHash, receivedAt: s * 1000 + latency + i, proposal, receipt: {} as Receipt }, latency + i);
   });
-  log.decide(s, (ps) => ps[0], s * 1000 + 400, 'first-delivered');
+  log.decide(s, { pick: (ps) => ps[0], strategy: 'first-delivered' }, s * 1000 + 400);
   log.markEmitted(s, s * 1000 + 401, 'test');
   if (chain) log.markChainStatus(s, chain, s * 1000 + 5000);
 }

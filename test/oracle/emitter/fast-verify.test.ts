@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { Field, PrivateKey, Scalar, Signature } from 'o1js';
-import { verifyFields, warmKeys } from '../../../oracle/emitter/fast-verify.js';
+import { Field, Poseidon, PrivateKey, Scalar, Signature } from 'o1js';
+import { hashWithSignaturePrefix, verifyFields, warmKeys } from '../../../oracle/emitter/fast-verify.js';
 import { EventLog } from '../../../oracle/emitter/event-log.js';
 import { Intake, INLINE_PER_SLOT } from '../../../oracle/emitter/intake.js';
 import { ManualTime, SlotClock } from '../../../oracle/emitter/slot-clock.js';
@@ -11,6 +11,15 @@ import { fieldToStateHash } from '../../../oracle/chain/base58.js';
 /** The emitter's signature check gives o1js's answers, and its inline use is bounded per slot. */
 describe('fast signature check', () => {
   const keys = Array.from({ length: 4 }, () => PrivateKey.random());
+
+  it('hashes as o1js Poseidon.hashWithPrefix with the signature prefix, for every input length', () => {
+    fc.assert(
+      fc.property(fc.array(fc.bigInt({ min: 0n, max: Field.ORDER - 1n }), { maxLength: 9 }), (input) => {
+        expect(hashWithSignaturePrefix(input)).toBe(Poseidon.hashWithPrefix('CodaSignature*******', input.map((f) => Field(f))).toBigInt());
+      }),
+      { numRuns: 60, seed: 9 },
+    );
+  });
 
   it('answers as o1js Signature.verify on valid, altered and foreign signatures', () => {
     fc.assert(
@@ -31,6 +40,9 @@ describe('fast signature check', () => {
     const r2 = Signature.fromObject({ r: sig.r.add(1), s: sig.s }).toBase58();
     expect(verifyFields(key, [5n], s2)).toBe(false);
     expect(verifyFields(key, [5n], r2)).toBe(false);
+    // Out-of-range message fields are reduced as o1js's Field reduces them.
+    const wrapped = Signature.create(keys[0]!, [Field(Field.ORDER - 2n)]).toBase58();
+    expect(verifyFields(key, [-2n], wrapped)).toBe(Signature.fromBase58(wrapped).verify(keys[0]!.toPublicKey(), [Field(-2n)]).toBoolean());
     warmKeys(['not a key', key]);
     expect(verifyFields(key, [5n], sig.toBase58())).toBe(true);
   }, 120_000);

@@ -1,6 +1,6 @@
 import { blake2b } from '@noble/hashes/blake2b';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Field, PrivateKey, Signature } from 'o1js';
@@ -95,6 +95,19 @@ describe('emitter intake', () => {
     expect(log.decision(0)?.emittedAt).toBeDefined();
   });
 
+  it('runs the signature workers below the event loop in the scheduler (Linux)', async () => {
+    if (process.platform !== 'linux') return;
+    // Field 19 of /proc/<pid>/task/<tid>/stat is the thread's nice value.
+    const nice = async (tid: string) => {
+      const stat = await readFile(`/proc/self/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    };
+    const own = await nice(String(process.pid));
+    if (own >= 10) return; // the whole run is niced already
+    const values = await Promise.all((await readdir('/proc/self/task')).map(nice));
+    expect(values.filter((n) => n === 10)).toHaveLength(1); // the one worker this suite starts
+  });
+
   it('answers each refusal with its status and stable code, and logs it', async () => {
     const cases: [unknown, number, string][] = [
       [{ slot: 0 }, 400, 'MALFORMED'],
@@ -174,6 +187,30 @@ describe('selection strategies', () => {
 });
 
 describe('event log', () => {
+  it('decides a slot in the commit that accepts its first proposal, and logs a later one ignored', () => {
+    const log = EventLog.open(':memory:');
+    try {
+      const [a, b] = members.map((k) => k.toPublicKey().toBase58());
+      const first = { slot: 7, member: a!, blockHash: block(1), receivedAt: 700, proposal: propose(members[0]!, 7, block(1)), receipt: {} as never };
+      const second = { slot: 7, member: b!, blockHash: block(2), receivedAt: 705, proposal: propose(members[1]!, 7, block(2)), receipt: {} as never };
+      const rule = { pick: (ps: { member: string }[]) => ps[0] as never, strategy: 'first-delivered' };
+      const waiting = { pick: () => undefined, strategy: 'best-vrf' };
+      // A rule that waits decides nothing: the slot stays open.
+      const other = { ...first, slot: 8 };
+      expect(log.accept(other, 0, waiting)).toEqual(expect.not.objectContaining({ decided: expect.anything() }));
+      expect(log.decision(8)).toBeUndefined();
+      const one = log.accept(first, 0, rule, 701);
+      expect(one).toMatchObject({ outcome: 'accepted', decided: { decision: { slot: 7, member: a, decidedAt: 701, firstArrival: 700 }, winner: { member: a } } });
+      const two = log.accept(second, 5, rule, 706);
+      expect(two).toEqual(expect.not.objectContaining({ decided: expect.anything() }));
+      expect(log.decision(7)).toMatchObject({ member: a, blockHash: block(1) });
+      expect(log.eventsOfSlot(7).map((e) => [e.type, e.member])).toEqual([['received', a], ['selected', a], ['received', b], ['ignored', b]]);
+      expect(log.verify()).toMatchObject({ ok: true });
+    } finally {
+      log.close();
+    }
+  });
+
   it('detects an edited event and delivers an unconfirmed decision once after a restart', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'event-log-'));
     try {
@@ -182,7 +219,7 @@ describe('event log', () => {
       const accepted = { slot: 4, member, blockHash: block(9), receivedAt: 50, proposal: propose(members[0]!, 4, block(9)), receipt: {} as never };
       let log = EventLog.open(file);
       log.accept(accepted, 50);
-      log.decide(4, () => accepted, 60, 'first-delivered'); // decided, then the process dies before the sink confirms
+      log.decide(4, { pick: () => accepted, strategy: 'first-delivered' }, 60); // decided, then the process dies before the sink confirms
       log.close();
 
       log = EventLog.open(file);

@@ -20,7 +20,7 @@ const hash = (prefix: string) => [...blocks.keys()].find((h) => h.startsWith(pre
 function emitted(log: EventLog, slot: number, blockHash: string, member: string): void {
   const proposal = { slot, member, blockHash, payload: {}, signature: 'x' } as unknown as Proposal;
   log.accept({ slot, member, blockHash, receivedAt: slot * 1000, proposal, receipt: {} as Receipt }, 5);
-  log.decide(slot, (ps) => ps[0], slot * 1000 + 1, 'first-delivered');
+  log.decide(slot, { pick: (ps) => ps[0], strategy: 'first-delivered' }, slot * 1000 + 1);
   log.markEmitted(slot, slot * 1000 + 2, 'test');
 }
 
