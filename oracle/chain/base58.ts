@@ -9,6 +9,10 @@ export const MinaVersion = {
   stateHash: [0x10, 0x01],
   /** `48H…` VRF outputs: version 0x15, then bin_prot's string length 32. */
   vrfTruncatedOutput: [0x15, 0x20],
+  /** `2v…` epoch seeds: version 0x0d, then bin_prot's version byte 0x01. */
+  epochSeed: [0x0d, 0x01],
+  /** `EK…` private keys: version 0x5a, then bin_prot's version byte 0x01. */
+  privateKey: [0x5a, 0x01],
 } as const;
 
 function checksum(body: Uint8Array): Uint8Array {

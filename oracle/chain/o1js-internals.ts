@@ -12,7 +12,9 @@ import { writeTextAtomic } from '../json-file.js';
  * proofs), and the base58 encodings a daemon's GraphQL answers use.
  */
 const o1jsDir = dirname(createRequire(import.meta.url).resolve('o1js'));
-const load = async <T>(path: string): Promise<T> => (await import(pathToFileURL(join(o1jsDir, path)).href)) as T;
+/** Loads one module of the installed o1js by its path under `dist/node` (the same instance `import 'o1js'` uses). */
+export const loadO1jsModule = async <T>(path: string): Promise<T> => (await import(pathToFileURL(join(o1jsDir, path)).href)) as T;
+const load = loadO1jsModule;
 
 type Base58 = { toBase58(x: Field): string; fromBase58(s: string): Field };
 export interface O1jsInternals {

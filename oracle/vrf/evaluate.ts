@@ -1,0 +1,113 @@
+import { bytesToBigIntLE, decodeBase58Check, MinaVersion, PALLAS_FIELD_MODULUS } from '../chain/base58.js';
+import { loadO1jsModule } from '../chain/o1js-internals.js';
+import { Q, scale, toAffine } from '../crypto/pallas.js';
+import { prefixedHash } from '../crypto/poseidon.js';
+import { InputError } from '../errors.js';
+import { VRF_TRUNCATED_LIMIT } from './output.js';
+
+/**
+ * Mina's slot-lottery VRF, off circuit (`consensus_vrf.ml`, `vrf_lib/integrated.ml`):
+ *
+ *     packed = slot·2^35 + (index's 35 bits reversed)
+ *     H      = GroupMap(Poseidon_MinaVrfMessage([seed, packed]))
+ *     U      = sk · H
+ *     out    = Poseidon_MinaVrfOutput([seed, U.x, U.y, packed]);  trunc = out mod 2^253
+ *
+ * on plain bigints, with Mina's group map (the snarky group map as o1js's bindings hold it,
+ * y as the field's square root returns it: no parity normalisation). It reproduces the
+ * published vectors (`MINA-VRF.md`), and the ZkProgram in `contracts/` gives the same answers.
+ */
+
+/** Bits of a delegator's ledger index in the message (the ledger depth). */
+export const LEDGER_DEPTH = 35;
+/** Global slots are unsigned 32-bit numbers. */
+export const MAX_SLOT = 2 ** 32 - 1;
+export const MAX_INDEX = 2 ** LEDGER_DEPTH - 1;
+
+const messageHash = prefixedHash('MinaVrfMessage******');
+const outputHash = prefixedHash('MinaVrfOutput*******');
+const seedHash = prefixedHash('MinaEpochSeed*******');
+
+interface GroupMap {
+  potentialXs(t: bigint): bigint[];
+  tryDecode(x: bigint): { x: bigint; y: bigint } | undefined;
+}
+const { GroupMapPallas } = await loadO1jsModule<{ GroupMapPallas: GroupMap }>('bindings/crypto/elliptic-curve.js');
+
+/** The message's packed field: the slot above the index's 35 bits, which go in reversed (bit 0 highest). */
+export function packMessage(slot: number, index: number): bigint {
+  checkSlotAndIndex(slot, index);
+  let reversed = 0n;
+  for (let i = 0, n = BigInt(index); i < LEDGER_DEPTH; i++, n >>= 1n) reversed |= (n & 1n) << BigInt(LEDGER_DEPTH - 1 - i);
+  return (BigInt(slot) << BigInt(LEDGER_DEPTH)) | reversed;
+}
+
+function checkSlotAndIndex(slot: number, index: number): void {
+  if (!Number.isSafeInteger(slot) || slot < 0 || slot > MAX_SLOT) throw new RangeError(`slot must be an integer from 0 to ${MAX_SLOT}, not ${slot}`);
+  if (!Number.isSafeInteger(index) || index < 0 || index > MAX_INDEX) throw new RangeError(`index must be an integer from 0 to ${MAX_INDEX} (a 35-bit ledger index), not ${index}`);
+}
+
+/** Mina's group map: the first of the three candidate x (BW19) with x³ + 5 a square, and its root. */
+export function groupMap(t: bigint): { x: bigint; y: bigint } {
+  for (const x of GroupMapPallas.potentialXs(t)) {
+    const point = GroupMapPallas.tryDecode(x);
+    if (point) return point;
+  }
+  // One of the three is always a square (x1·x2·x3 relation of the map): unreachable.
+  throw new Error(`the group map found no point for ${t}`);
+}
+
+export interface VrfEvaluation {
+  /** The full output (a field element): the next epoch seed hashes this one. */
+  output: bigint;
+  /** `output mod 2^253`: what the threshold compares and blocks carry. */
+  truncated: bigint;
+  /** The message's point `H` and the evaluation `U = sk·H`. */
+  hashPoint: { x: bigint; y: bigint };
+  evaluation: { x: bigint; y: bigint };
+  packed: bigint;
+}
+
+/** Evaluates the VRF of private scalar `sk` for (seed, slot, index). */
+export function evaluateVrf(sk: bigint, seed: bigint, slot: number, index: number): VrfEvaluation {
+  if (sk <= 0n || sk >= Q) throw new RangeError('the private key must be a nonzero Pallas scalar');
+  if (seed < 0n || seed >= PALLAS_FIELD_MODULUS) throw new RangeError('the seed must be a field element');
+  const packed = packMessage(slot, index);
+  const hashPoint = groupMap(messageHash([seed, packed]));
+  const evaluation = toAffine(scale(hashPoint, sk));
+  if (evaluation === null) throw new Error('sk·H is the point at infinity'); // sk < order and H ≠ O: unreachable
+  const output = outputHash([seed, evaluation.x, evaluation.y, packed]);
+  return { output, truncated: output % VRF_TRUNCATED_LIMIT, hashPoint, evaluation, packed };
+}
+
+/** The next epoch's seed from a block's full VRF output (`MinaEpochSeed`). */
+export function nextEpochSeed(seed: bigint, output: bigint): bigint {
+  return seedHash([seed, output]);
+}
+
+/** A private key's scalar from its base58 (`EK…`); a wrong text is an {@link InputError} naming the problem. */
+export function privateKeyScalar(base58: string): bigint {
+  const payload = decodeBase58Check(base58.trim(), MinaVersion.privateKey);
+  if (payload === undefined) throw new InputError(`not a Mina private key (EK…, base58check): ${abbreviate(base58)}`, {});
+  if (payload.length !== 32) throw new InputError(`a Mina private key holds 32 bytes, this one ${payload.length}`, {});
+  const s = bytesToBigIntLE(payload);
+  if (s === 0n || s >= Q) throw new InputError('the private key is not a nonzero Pallas scalar', {});
+  return s;
+}
+
+/** An epoch seed as a decimal field element or base58 (`2v…`). */
+export function parseSeed(text: string): bigint {
+  const t = text.trim();
+  let value: bigint | undefined;
+  if (/^\d{1,78}$/.test(t)) {
+    value = BigInt(t);
+  } else {
+    const payload = decodeBase58Check(t, MinaVersion.epochSeed);
+    if (payload?.length === 32) value = bytesToBigIntLE(payload);
+  }
+  if (value === undefined) throw new InputError(`the seed is neither a decimal field element nor a base58 epoch seed (2v…): ${abbreviate(t)}`, {});
+  if (value >= PALLAS_FIELD_MODULUS) throw new InputError('the seed is not below the field modulus', {});
+  return value;
+}
+
+const abbreviate = (s: string) => JSON.stringify(s.length > 24 ? `${s.slice(0, 12)}…${s.slice(-6)}` : s);
