@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   pool: async () => (await import('./pool.js')).poolCommand(),
   backfill: async () => (await import('./backfill.js')).backfillCommand(),
   simulate: async () => (await import('./simulate.js')).simulateCommand(),
+  vrf: async () => (await import('./vrf.js')).vrfCommand(),
   emitter: async () => (await import('./emitter.js')).emitterCommand(),
   member: async () => (await import('./member.js')).memberCommand(),
   report: async () => (await import('./report.js')).reportCommand(),
