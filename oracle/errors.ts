@@ -55,3 +55,6 @@ export function schemaError(issues: readonly { path: readonly PropertyKey[]; mes
   const { field, message } = firstIssue(issues);
   return new InputError(`${file}: ${where} '${field || '(root)'}': ${message}`, { file, field });
 }
+
+/** A value quoted for an error message, its middle left out when it is long (keys, seeds). */
+export const quoteShort = (s: string) => JSON.stringify(s.length > 24 ? `${s.slice(0, 12)}…${s.slice(-6)}` : s);

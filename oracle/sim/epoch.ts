@@ -1,5 +1,6 @@
 import { compareForSelection, vrfDigest } from '../chain/selection.js';
 import { fieldToStateHash, PALLAS_FIELD_MODULUS } from '../chain/base58.js';
+import { Q } from '../crypto/pallas.js';
 import type { BlockRecord } from '../chain/types.js';
 import { winningBound } from '../vrf/threshold.js';
 import type { StakingLedger } from './ledger.js';
@@ -44,6 +45,28 @@ export interface SimProducer {
   key: string;
   stake: bigint;
   nodes: number;
+  /** With the real VRF: the generated private scalar behind `key`, and the ledger's delegate it stands for. */
+  vrfKey?: bigint;
+  ledgerKey?: string;
+  /** With the real VRF: its delegating accounts (ledger index, balance). */
+  accounts?: { index: number; balance: bigint }[];
+}
+
+/**
+ * Mina's real VRF for a simulation: each online producer gets a generated key (from the
+ * simulation's seed) and every delegating account evaluates the VRF for every slot, so the
+ * outputs are genuine and whoever holds the keys can prove them. About 1 ms per account and
+ * slot: for short ranges (`--slots`).
+ */
+export interface RealVrf {
+  /** The staking epoch's seed the VRF hashes. */
+  seed: bigint;
+  /** The truncated output of scalar `sk` for (seed, slot, ledger index). */
+  evaluate(sk: bigint, seed: bigint, slot: number, index: number): bigint;
+  /** The public key (B62…) of scalar `sk`. */
+  publicKey(sk: bigint): string;
+  /** After each slot (progress). */
+  onSlot?(done: number, total: number): void;
 }
 
 export interface SimulationStats {
@@ -97,7 +120,7 @@ function better(a: Candidate, b: Candidate): Candidate {
  * @example
  * const { blocks, stats } = simulateEpoch(await readLedger(file), { ...DEFAULT_SIMULATION, seed: 7 });
  */
-export function simulateEpoch(ledger: StakingLedger, params: SimulationParams): SimulationResult {
+export function simulateEpoch(ledger: StakingLedger, params: SimulationParams, vrf?: RealVrf): SimulationResult {
   const rng = new Rng(`${params.seed}`);
   const byProducer = new Map<string, { stake: bigint; accounts: number[] }>();
   for (const a of ledger.accounts) {
@@ -119,15 +142,27 @@ export function simulateEpoch(ledger: StakingLedger, params: SimulationParams): 
     const multi = rng.float() < params.multiNodeShare && params.maxNodes >= 2;
     producers.push({ key, stake: entry.stake, nodes: multi ? rng.int(2, params.maxNodes) : 1 });
   }
+  if (vrf) {
+    for (const p of producers) {
+      let sk = 0n;
+      while (sk === 0n || sk >= Q) sk = rng.bits(254);
+      p.ledgerKey = p.key;
+      p.vrfKey = sk;
+      p.key = vrf.publicKey(sk);
+      p.accounts = byProducer.get(p.ledgerKey)!.accounts.map((index) => ({ index, balance: ledger.accounts[index]!.balance }));
+    }
+  }
 
   // The online accounts, with their exact winning bounds (and the top 32 bits for a fast first test).
   const accountProducer: number[] = [];
+  const accountIndex: number[] = [];
   const bounds: bigint[] = [];
   const boundsHi: number[] = [];
   producers.forEach((p, pi) => {
-    for (const index of byProducer.get(p.key)!.accounts) {
+    for (const index of byProducer.get(p.ledgerKey ?? p.key)!.accounts) {
       const bound = winningBound(ledger.accounts[index]!.balance, ledger.total);
       accountProducer.push(pi);
+      accountIndex.push(index);
       bounds.push(bound);
       boundsHi.push(Number(bound >> BigInt(OUTPUT_LOW_BITS)));
     }
@@ -139,9 +174,14 @@ export function simulateEpoch(ledger: StakingLedger, params: SimulationParams): 
   for (let i = 0; i < params.slots; i++) {
     const winners = new Map<number, bigint>();
     for (let a = 0; a < bounds.length; a++) {
-      const hi = rng.u32();
-      if (hi > boundsHi[a]!) continue;
-      const trunc = (BigInt(hi) << BigInt(OUTPUT_LOW_BITS)) | rng.bits(OUTPUT_LOW_BITS);
+      let trunc: bigint;
+      if (vrf) {
+        trunc = vrf.evaluate(producers[accountProducer[a]!]!.vrfKey!, vrf.seed, firstSlot + i, accountIndex[a]!);
+      } else {
+        const hi = rng.u32();
+        if (hi > boundsHi[a]!) continue;
+        trunc = (BigInt(hi) << BigInt(OUTPUT_LOW_BITS)) | rng.bits(OUTPUT_LOW_BITS);
+      }
       if (trunc > bounds[a]!) continue;
       // Several winning accounts of one producer: it uses the one with the largest Blake2b(output).
       const p = accountProducer[a]!;
@@ -158,6 +198,7 @@ export function simulateEpoch(ledger: StakingLedger, params: SimulationParams): 
       }
     }
     perSlot.push(candidates);
+    vrf?.onSlot?.(i + 1, params.slots);
   }
 
   // Chain selection: the best on-time block of a slot is canonical; a late block can only

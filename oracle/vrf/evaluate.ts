@@ -1,8 +1,9 @@
 import { bytesToBigIntLE, decodeBase58Check, MinaVersion, PALLAS_FIELD_MODULUS } from '../chain/base58.js';
 import { loadO1jsModule } from '../chain/o1js-internals.js';
-import { Q, scale, toAffine } from '../crypto/pallas.js';
+import { P, Q, scaleGlv, toAffine, type Glv } from '../crypto/pallas.js';
+export { privateKeyScalar } from '../crypto/keys.js';
 import { prefixedHash } from '../crypto/poseidon.js';
-import { InputError } from '../errors.js';
+import { InputError, quoteShort } from '../errors.js';
 import { VRF_TRUNCATED_LIMIT } from './output.js';
 
 /**
@@ -30,9 +31,15 @@ const seedHash = prefixedHash('MinaEpochSeed*******');
 
 interface GroupMap {
   potentialXs(t: bigint): bigint[];
-  tryDecode(x: bigint): { x: bigint; y: bigint } | undefined;
 }
 const { GroupMapPallas } = await loadO1jsModule<{ GroupMapPallas: GroupMap }>('bindings/crypto/elliptic-curve.js');
+const { Pallas } = await loadO1jsModule<{ Pallas: { endoBase: bigint; endoScalar: bigint } }>('bindings/crypto/elliptic-curve.js');
+const { computeGlvData, decompose } = await loadO1jsModule<{ computeGlvData(q: bigint, lambda: bigint): unknown; decompose(s: bigint, data: unknown): [{ value: bigint }, { value: bigint }] }>('bindings/crypto/elliptic-curve-endomorphism.js');
+const GLV_DATA = computeGlvData(Q, Pallas.endoScalar);
+/** Pallas's endomorphism with o1js's constants and decomposition. */
+export const PALLAS_GLV: Glv = { endoBase: Pallas.endoBase, decompose: (s) => decompose(s, GLV_DATA) };
+/** The field's Tonelli–Shanks square root (`undefined` for a non-square), the root Mina's and o1js's `sqrt` return. */
+const { Fp } = await loadO1jsModule<{ Fp: { sqrt(x: bigint): bigint | undefined } }>('bindings/crypto/finite-field.js');
 
 /** The message's packed field: the slot above the index's 35 bits, which go in reversed (bit 0 highest). */
 export function packMessage(slot: number, index: number): bigint {
@@ -50,8 +57,9 @@ function checkSlotAndIndex(slot: number, index: number): void {
 /** Mina's group map: the first of the three candidate x (BW19) with x³ + 5 a square, and its root. */
 export function groupMap(t: bigint): { x: bigint; y: bigint } {
   for (const x of GroupMapPallas.potentialXs(t)) {
-    const point = GroupMapPallas.tryDecode(x);
-    if (point) return point;
+    // The map's own decode tests squareness first, then takes the root: one exponentiation saved.
+    const y = Fp.sqrt((((x * x) % P) * x + 5n) % P);
+    if (y !== undefined) return { x, y };
   }
   // One of the three is always a square (x1·x2·x3 relation of the map): unreachable.
   throw new Error(`the group map found no point for ${t}`);
@@ -74,7 +82,7 @@ export function evaluateVrf(sk: bigint, seed: bigint, slot: number, index: numbe
   if (seed < 0n || seed >= PALLAS_FIELD_MODULUS) throw new RangeError('the seed must be a field element');
   const packed = packMessage(slot, index);
   const hashPoint = groupMap(messageHash([seed, packed]));
-  const evaluation = toAffine(scale(hashPoint, sk));
+  const evaluation = toAffine(scaleGlv(hashPoint, sk, PALLAS_GLV));
   if (evaluation === null) throw new Error('sk·H is the point at infinity'); // sk < order and H ≠ O: unreachable
   const output = outputHash([seed, evaluation.x, evaluation.y, packed]);
   return { output, truncated: output % VRF_TRUNCATED_LIMIT, hashPoint, evaluation, packed };
@@ -83,16 +91,6 @@ export function evaluateVrf(sk: bigint, seed: bigint, slot: number, index: numbe
 /** The next epoch's seed from a block's full VRF output (`MinaEpochSeed`). */
 export function nextEpochSeed(seed: bigint, output: bigint): bigint {
   return seedHash([seed, output]);
-}
-
-/** A private key's scalar from its base58 (`EK…`); a wrong text is an {@link InputError} naming the problem. */
-export function privateKeyScalar(base58: string): bigint {
-  const payload = decodeBase58Check(base58.trim(), MinaVersion.privateKey);
-  if (payload === undefined) throw new InputError(`not a Mina private key (EK…, base58check): ${abbreviate(base58)}`, {});
-  if (payload.length !== 32) throw new InputError(`a Mina private key holds 32 bytes, this one ${payload.length}`, {});
-  const s = bytesToBigIntLE(payload);
-  if (s === 0n || s >= Q) throw new InputError('the private key is not a nonzero Pallas scalar', {});
-  return s;
 }
 
 /** An epoch seed as a decimal field element or base58 (`2v…`). */
@@ -105,9 +103,7 @@ export function parseSeed(text: string): bigint {
     const payload = decodeBase58Check(t, MinaVersion.epochSeed);
     if (payload?.length === 32) value = bytesToBigIntLE(payload);
   }
-  if (value === undefined) throw new InputError(`the seed is neither a decimal field element nor a base58 epoch seed (2v…): ${abbreviate(t)}`, {});
+  if (value === undefined) throw new InputError(`the seed is neither a decimal field element nor a base58 epoch seed (2v…): ${quoteShort(t)}`, {});
   if (value >= PALLAS_FIELD_MODULUS) throw new InputError('the seed is not below the field modulus', {});
   return value;
 }
-
-const abbreviate = (s: string) => JSON.stringify(s.length > 24 ? `${s.slice(0, 12)}…${s.slice(-6)}` : s);

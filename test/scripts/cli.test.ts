@@ -35,6 +35,34 @@ describe('simulate and backfill commands', () => {
     expect(await readBlocksFile(csv)).toEqual(await readBlocksFile(epochJson));
   });
 
+  it('simulate --real-vrf: every block\'s output is the real VRF of one of its producer\'s accounts, and wins', async () => {
+    const out = join(dir, 'real.json');
+    const keys = join(dir, 'real-keys.json');
+    const seed = '2vahsgRV5nDPmtgr2Xo2Uq2dkngfSgvg7d1TKqQbY3wUS2ZDxCC3';
+    const sim = await run('simulate', ['--out', out, '--slots', '4', '--seed', '3', '--epoch', '2', '--real-vrf', '--vrf-seed', seed, '--keys-out', keys]);
+    expect(sim.code).toBe(0);
+    expect(sim.stderr).toMatch(/real VRF: 4 of 4 slots/);
+    const blocks = await readBlocksFile(out);
+    expect(blocks.length).toBeGreaterThan(0);
+    const file = JSON.parse(await readFile(keys, 'utf8')) as { seed: string; totalCurrency: string; producers: { publicKey: string; privateKey: string; accounts: { index: number; balance: string }[] }[] };
+    const { evaluateVrf, parseSeed, privateKeyScalar } = await import('../../oracle/vrf/evaluate.js');
+    const { publicKeyOf } = await import('../../oracle/crypto/keys.js');
+    const { isWinning } = await import('../../oracle/vrf/threshold.js');
+    expect(BigInt(file.seed)).toBe(parseSeed(seed));
+    const byKey = new Map(file.producers.map((p) => [p.publicKey, p]));
+    for (const b of blocks) {
+      const producer = byKey.get(b.creator)!;
+      const sk = privateKeyScalar(producer.privateKey);
+      expect(publicKeyOf(sk).base58).toBe(b.creator);
+      const winning = producer.accounts.filter((a) => {
+        const out = evaluateVrf(sk, BigInt(file.seed), b.slot, a.index).truncated;
+        return vrfOutputToBase64Url(out) === vrfOutputToBase64Url(b.vrfOutput!) && isWinning(out, BigInt(a.balance), BigInt(file.totalCurrency));
+      });
+      expect({ slot: b.slot, creator: b.creator, winning: winning.length }).toEqual({ slot: b.slot, creator: b.creator, winning: 1 });
+    }
+    expectRefusal(await run('simulate', ['--keys-out', keys]), 2, /--vrf-seed and --keys-out go with --real-vrf/);
+  }, 120_000);
+
   it('prints the forum-shaped summary', async () => {
     const r = await run('backfill', ['--input', epochJson, '--window', '53']);
     expect(r.code).toBe(0);

@@ -2,9 +2,9 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { Field, Group, Poseidon, PrivateKey, Scalar } from 'o1js';
 import { o1jsInternals } from '../../../oracle/chain/o1js-internals.js';
-import { P, Q, scale, toAffine } from '../../../oracle/crypto/pallas.js';
+import { P, Q, scale, scaleGlv, toAffine } from '../../../oracle/crypto/pallas.js';
 import { poseidonHash, prefixedHash } from '../../../oracle/crypto/poseidon.js';
-import { evaluateVrf, groupMap, nextEpochSeed, packMessage, parseSeed, privateKeyScalar } from '../../../oracle/vrf/evaluate.js';
+import { evaluateVrf, groupMap, nextEpochSeed, packMessage, PALLAS_GLV, parseSeed, privateKeyScalar } from '../../../oracle/vrf/evaluate.js';
 import { vrfOutputToBase58, vrfOutputToBase64Url } from '../../../oracle/vrf/output.js';
 import { isWinning, outputFraction } from '../../../oracle/vrf/threshold.js';
 import { runBin } from '../../helpers/project.js';
@@ -66,8 +66,10 @@ describe('Mina VRF off circuit (spec/MINA-VRF.md vectors)', () => {
         const ours = toAffine(scale({ x: base.x.toBigInt(), y: base.y.toBigInt() }, s))!;
         const theirs = base.scale(Scalar.from(s));
         expect([ours.x, ours.y]).toEqual([theirs.x.toBigInt(), theirs.y.toBigInt()]);
+        const glv = toAffine(scaleGlv({ x: base.x.toBigInt(), y: base.y.toBigInt() }, s, PALLAS_GLV))!;
+        expect([glv.x, glv.y]).toEqual([ours.x, ours.y]);
       }),
-      { numRuns: 10, seed: 92 },
+      { numRuns: 12, seed: 92 },
     );
     const hash = prefixedHash('MinaVrfOutput*******');
     expect(hash([1n, 2n, 3n, 4n])).toBe(Poseidon.hashWithPrefix('MinaVrfOutput*******', [Field(1), Field(2), Field(3), Field(4)]).toBigInt());
@@ -114,4 +116,18 @@ describe('npm run vrf', () => {
       expect(r.stderr).toMatch(message);
     }
   }, 60_000);
+});
+
+describe('keys without o1js', () => {
+  it('derives public keys and encodes private keys as o1js does', async () => {
+    const { privateKeyToBase58, publicKeyOf } = await import('../../../oracle/crypto/keys.js');
+    for (let i = 0; i < 5; i++) {
+      const k = PrivateKey.random();
+      const s = k.s.toBigInt();
+      expect(privateKeyToBase58(s)).toBe(k.toBase58());
+      expect(publicKeyOf(s).base58).toBe(k.toPublicKey().toBase58());
+    }
+    expect(() => publicKeyOf(0n)).toThrow('nonzero Pallas scalar');
+    expect(() => privateKeyToBase58(Q)).toThrow('nonzero Pallas scalar');
+  });
 });
