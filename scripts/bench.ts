@@ -154,16 +154,44 @@ function measure<T = Measurement>(task: string, input: string): Promise<T> {
   });
 }
 
+/**
+ * Mina's VRF off circuit on this thread (one core): evaluations of one key over consecutive
+ * slots and indices, after a warm-up, and the share of each step.
+ */
+async function vrfBench(json: boolean) {
+  const { evaluateVrf, groupMap, packMessage } = await import('../oracle/vrf/evaluate.js');
+  const { prefixedHash } = await import('../oracle/crypto/poseidon.js');
+  const sk = 0x1b2c3d4e5f60718293a4b5c6d7e8f901234567890abcdef1234567890abcdefn;
+  const N = 1000;
+  progress(`evaluating Mina's VRF ${N} times on one core…`);
+  for (let i = 0; i < 100; i++) evaluateVrf(sk, 7n, i, i);
+  const time = (f: (i: number) => unknown) => {
+    const t0 = performance.now();
+    for (let i = 0; i < N; i++) f(i);
+    return (performance.now() - t0) / N;
+  };
+  const hash = prefixedHash('MinaVrfMessage******');
+  const evaluateMs = time((i) => evaluateVrf(sk, 7n, 1000 + i, i % 64));
+  const hashMs = time((i) => hash([7n, packMessage(1000 + i, i % 64)]));
+  const mapMs = time((i) => groupMap(BigInt(i) * 7919n + 5n));
+  const figures = { evaluations: N, msPerEvaluation: evaluateMs, perSecond: 1000 / evaluateMs, msPerPoseidonHash: hashMs, msPerGroupMap: mapMs };
+  if (!json) {
+    process.stdout.write(`\nMina VRF off circuit, one core: ${figures.perSecond.toFixed(0)} evaluations/s (${evaluateMs.toFixed(3)} ms each; `);
+    process.stdout.write(`one Poseidon hash of 2 fields ${hashMs.toFixed(3)} ms, the group map ${mapMs.toFixed(3)} ms; an evaluation is two hashes (three permutations), the map and one scalar multiplication)\n`);
+  }
+  return figures;
+}
+
 /** `mina-pool bench`: the figures the README reports. */
 export function benchCommand(): Command {
-  return command('bench', 'measure the backfill analysis (time, memory), the emitter (proposals/s, arrival to sink) and the contracts (rows, compile and proof times)')
-    .option('--only <part>', 'backfill, emitter or contracts', oneOf('backfill', 'emitter', 'contracts'))
+  return command('bench', 'measure the backfill analysis (time, memory), the off-circuit VRF (evaluations/s), the emitter (proposals/s, arrival to sink) and the contracts (rows, compile and proof times)')
+    .option('--only <part>', 'backfill, vrf, emitter or contracts', oneOf('backfill', 'vrf', 'emitter', 'contracts'))
     .option('--no-proofs', 'skip proving (the longest part: about 20 minutes here)')
     .option('--json', 'print one JSON object')
     .addOption(new Option('--child <task>').hideHelp())
     .addOption(new Option('--input <file>').hideHelp())
     .addHelpText('after', '\nEach task runs in a child process of its own, so its peak memory and its caches are its own.')
-    .action(async (o: { only?: 'backfill' | 'emitter' | 'contracts'; proofs: boolean; json?: boolean; child?: string; input?: string }) => {
+    .action(async (o: { only?: 'backfill' | 'vrf' | 'emitter' | 'contracts'; proofs: boolean; json?: boolean; child?: string; input?: string }) => {
       if (o.child !== undefined) {
         await child(o.child, o.input!);
         return;
@@ -172,10 +200,11 @@ export function benchCommand(): Command {
       try {
         const all = o.only === undefined;
         const backfill = all || o.only === 'backfill' ? await backfillBench(dir, o.json ?? false) : undefined;
+        const vrf = all || o.only === 'vrf' ? await vrfBench(o.json ?? false) : undefined;
         const contracts = all || o.only === 'contracts' ? await contractsBench(dir, !o.proofs, o.json ?? false) : undefined;
         // Last: its simulated members lower this process's priority (see emitterBench).
         const emitter = all || o.only === 'emitter' ? await emitterBench(dir, o.json ?? false) : undefined;
-        if (o.json) output(true, '', { backfill, emitter, contracts });
+        if (o.json) output(true, '', { backfill, vrf, emitter, contracts });
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
