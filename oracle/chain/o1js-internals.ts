@@ -15,6 +15,8 @@ const o1jsDir = dirname(createRequire(import.meta.url).resolve('o1js'));
 /** Loads one module of the installed o1js by its path under `dist/node` (the same instance `import 'o1js'` uses). */
 export const loadO1jsModule = async <T>(path: string): Promise<T> => (await import(pathToFileURL(join(o1jsDir, path)).href)) as T;
 const load = loadO1jsModule;
+/** Requires one CommonJS file of the installed o1js by its path under `dist/node` (synchronously). */
+export const requireO1jsFile = <T>(path: string): T => createRequire(import.meta.url)(join(o1jsDir, path)) as T;
 
 type Base58 = { toBase58(x: Field): string; fromBase58(s: string): Field };
 export interface O1jsInternals {

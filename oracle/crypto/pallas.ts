@@ -2,8 +2,8 @@
  * Pallas (y² = x³ + 5 over P), Mina's curve, on plain bigints: Jacobian doubling and mixed
  * addition, batch conversion to affine, fixed-base tables of a point's multiples for keys seen
  * again (`k·16^i·P`, k < 16, i < 64: a scalar multiplication is then 64 additions and no
- * doublings) and a windowed variable-base multiplication. Used by the emitter's signature
- * check and the off-circuit VRF; the tests compare both with o1js.
+ * doublings). Used by the emitter's signature check and keys; the tests compare them with
+ * o1js.
  */
 
 /** Pallas's base field modulus. */
@@ -122,59 +122,4 @@ export function multiply(table: Affine[][], scalar: bigint): Jacobian {
   let acc = INFINITY;
   for (let i = 0, s = scalar; s > 0n; i++, s >>= 4n) acc = addAffine(acc, table[i]![Number(s & 15n)]!);
   return acc;
-}
-
-/** `scalar · point` for a point used once (a 4-bit window over the scalar, most significant first). */
-export function scale(point: { x: bigint; y: bigint }, scalar: bigint): Jacobian {
-  const small = smallMultiples(point);
-  const nibbles = nibblesOf(scalar);
-  let acc = INFINITY;
-  for (let i = nibbles.length - 1; i >= 0; i--) {
-    acc = double(double(double(double(acc))));
-    acc = addAffine(acc, small[nibbles[i]!]!);
-  }
-  return acc;
-}
-
-/** GLV data for Pallas: `φ(x, y) = (β·x, y) = λ·(x, y)`, and a lattice basis to split a scalar into two halves. */
-export interface Glv {
-  /** β, the cube root of unity in the base field with φ = λ·. */
-  endoBase: bigint;
-  decompose(s: bigint): [{ value: bigint }, { value: bigint }];
-}
-
-/** The 15 nonzero small multiples of `point` (row[k] = k·point, row[0] the point at infinity), affine. */
-function smallMultiples(point: { x: bigint; y: bigint }): Affine[] {
-  const row: Jacobian[] = [INFINITY, { x: point.x, y: point.y, z: 1n }];
-  for (let k = 2; k < 16; k++) row.push(addAffine(row[k - 1]!, point));
-  return toAffineAll(row);
-}
-
-const negate = (a: Affine): Affine => (a === null ? null : { x: a.x, y: a.y === 0n ? 0n : P - a.y });
-
-/**
- * `scalar · point` with the endomorphism (GLV): `s = s0 + s1·λ` with both halves about 128
- * bits, so the two are multiplied together with half the doublings of {@link scale}.
- */
-export function scaleGlv(point: { x: bigint; y: bigint }, scalar: bigint, glv: Glv): Jacobian {
-  const [{ value: s0 }, { value: s1 }] = glv.decompose(scalar);
-  let t0 = smallMultiples(point);
-  let t1 = t0.map((a) => (a === null ? null : { x: (glv.endoBase * a.x) % P, y: a.y }));
-  if (s0 < 0n) t0 = t0.map(negate);
-  if (s1 < 0n) t1 = t1.map(negate);
-  const n0 = nibblesOf(s0 < 0n ? -s0 : s0);
-  const n1 = nibblesOf(s1 < 0n ? -s1 : s1);
-  let acc = INFINITY;
-  for (let i = Math.max(n0.length, n1.length) - 1; i >= 0; i--) {
-    acc = double(double(double(double(acc))));
-    acc = addAffine(acc, t0[n0[i] ?? 0]!);
-    acc = addAffine(acc, t1[n1[i] ?? 0]!);
-  }
-  return acc;
-}
-
-function nibblesOf(s: bigint): number[] {
-  const out: number[] = [];
-  for (; s > 0n; s >>= 4n) out.push(Number(s & 15n));
-  return out;
 }

@@ -35,8 +35,11 @@ const sbox = (x: bigint) => {
   return (((x4 * x2) % P) * x) % P;
 };
 
+/** A Poseidon permutation of the 3-element state, in place. */
+export type Permutation = (state: bigint[]) => void;
+
 /** Kimchi's permutation (x^7, MDS, then the round's constants; no initial constant), in place. */
-function permute(s: bigint[]): void {
+export function permute(s: bigint[]): void {
   let a = s[0]!;
   let b = s[1]!;
   let c = s[2]!;
@@ -55,13 +58,13 @@ function permute(s: bigint[]): void {
 }
 
 /** Absorbs `input` (field elements, below P) into a copy of `state`, two at a time, zero-padded. */
-function absorb(state: readonly bigint[], input: readonly bigint[]): bigint[] {
+function absorb(state: readonly bigint[], input: readonly bigint[], perm: Permutation = permute): bigint[] {
   const s = [...state];
-  if (input.length === 0) permute(s);
+  if (input.length === 0) perm(s);
   for (let i = 0; i < input.length; i += 2) {
     s[0] = (s[0]! + input[i]!) % P;
     s[1] = (s[1]! + (input[i + 1] ?? 0n)) % P;
-    permute(s);
+    perm(s);
   }
   return s;
 }
@@ -83,8 +86,10 @@ export function poseidonHash(input: readonly bigint[]): bigint {
  * @example
  * const hash = prefixedHash('MinaVrfOutput*******'); // Mina's prefixes are padded to 20 characters
  * hash([seed, x, y, message]) // → bigint below P
+ *
+ * `perm` may be another implementation of the same permutation (kimchi's wasm: `kimchi-wasm.ts`).
  */
-export function prefixedHash(prefix: string): (input: readonly bigint[]) => bigint {
+export function prefixedHash(prefix: string, perm: Permutation = permute): (input: readonly bigint[]) => bigint {
   const start = absorb([0n, 0n, 0n], [prefixToField(prefix)]);
-  return (input) => absorb(start, input)[0]!;
+  return (input) => absorb(start, input, perm)[0]!;
 }

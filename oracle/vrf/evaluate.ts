@@ -1,7 +1,8 @@
 import { bytesToBigIntLE, decodeBase58Check, MinaVersion, PALLAS_FIELD_MODULUS } from '../chain/base58.js';
 import { loadO1jsModule } from '../chain/o1js-internals.js';
-import { P, Q, scaleGlv, toAffine, type Glv } from '../crypto/pallas.js';
+import { P, Q } from '../crypto/pallas.js';
 export { privateKeyScalar } from '../crypto/keys.js';
+import { permuteWasm, scaleWasm } from '../crypto/kimchi-wasm.js';
 import { prefixedHash } from '../crypto/poseidon.js';
 import { InputError, quoteShort } from '../errors.js';
 import { VRF_TRUNCATED_LIMIT } from './output.js';
@@ -25,21 +26,18 @@ export const LEDGER_DEPTH = 35;
 export const MAX_SLOT = 2 ** 32 - 1;
 export const MAX_INDEX = 2 ** LEDGER_DEPTH - 1;
 
-const messageHash = prefixedHash('MinaVrfMessage******');
-const outputHash = prefixedHash('MinaVrfOutput*******');
-const seedHash = prefixedHash('MinaEpochSeed*******');
+// The permutation and the scalar multiplication run in kimchi's wasm (2× the bigint versions).
+const messageHash = prefixedHash('MinaVrfMessage******', permuteWasm);
+const outputHash = prefixedHash('MinaVrfOutput*******', permuteWasm);
+const seedHash = prefixedHash('MinaEpochSeed*******', permuteWasm);
 
 interface GroupMap {
   potentialXs(t: bigint): bigint[];
 }
 const { GroupMapPallas } = await loadO1jsModule<{ GroupMapPallas: GroupMap }>('bindings/crypto/elliptic-curve.js');
-const { Pallas } = await loadO1jsModule<{ Pallas: { endoBase: bigint; endoScalar: bigint } }>('bindings/crypto/elliptic-curve.js');
-const { computeGlvData, decompose } = await loadO1jsModule<{ computeGlvData(q: bigint, lambda: bigint): unknown; decompose(s: bigint, data: unknown): [{ value: bigint }, { value: bigint }] }>('bindings/crypto/elliptic-curve-endomorphism.js');
-const GLV_DATA = computeGlvData(Q, Pallas.endoScalar);
-/** Pallas's endomorphism with o1js's constants and decomposition. */
-export const PALLAS_GLV: Glv = { endoBase: Pallas.endoBase, decompose: (s) => decompose(s, GLV_DATA) };
-/** The field's Tonelli–Shanks square root (`undefined` for a non-square), the root Mina's and o1js's `sqrt` return. */
+/** The field's Tonelli–Shanks square root (`undefined` for a non-square): the root Mina's and o1js's `sqrt` return. */
 const { Fp } = await loadO1jsModule<{ Fp: { sqrt(x: bigint): bigint | undefined } }>('bindings/crypto/finite-field.js');
+
 
 /** The message's packed field: the slot above the index's 35 bits, which go in reversed (bit 0 highest). */
 export function packMessage(slot: number, index: number): bigint {
@@ -82,7 +80,7 @@ export function evaluateVrf(sk: bigint, seed: bigint, slot: number, index: numbe
   if (seed < 0n || seed >= PALLAS_FIELD_MODULUS) throw new RangeError('the seed must be a field element');
   const packed = packMessage(slot, index);
   const hashPoint = groupMap(messageHash([seed, packed]));
-  const evaluation = toAffine(scaleGlv(hashPoint, sk, PALLAS_GLV));
+  const evaluation = scaleWasm(hashPoint, sk);
   if (evaluation === null) throw new Error('sk·H is the point at infinity'); // sk < order and H ≠ O: unreachable
   const output = outputHash([seed, evaluation.x, evaluation.y, packed]);
   return { output, truncated: output % VRF_TRUNCATED_LIMIT, hashPoint, evaluation, packed };

@@ -2,9 +2,10 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { Field, Group, Poseidon, PrivateKey, Scalar } from 'o1js';
 import { o1jsInternals } from '../../../oracle/chain/o1js-internals.js';
-import { P, Q, scale, scaleGlv, toAffine } from '../../../oracle/crypto/pallas.js';
-import { poseidonHash, prefixedHash } from '../../../oracle/crypto/poseidon.js';
-import { evaluateVrf, groupMap, nextEpochSeed, packMessage, PALLAS_GLV, parseSeed, privateKeyScalar } from '../../../oracle/vrf/evaluate.js';
+import { P, Q } from '../../../oracle/crypto/pallas.js';
+import { permuteWasm, scaleWasm } from '../../../oracle/crypto/kimchi-wasm.js';
+import { permute, poseidonHash, prefixedHash } from '../../../oracle/crypto/poseidon.js';
+import { evaluateVrf, groupMap, nextEpochSeed, packMessage, parseSeed, privateKeyScalar } from '../../../oracle/vrf/evaluate.js';
 import { vrfOutputToBase58, vrfOutputToBase64Url } from '../../../oracle/vrf/output.js';
 import { isWinning, outputFraction } from '../../../oracle/vrf/threshold.js';
 import { runBin } from '../../helpers/project.js';
@@ -59,19 +60,28 @@ describe('Mina VRF off circuit (spec/MINA-VRF.md vectors)', () => {
     );
   });
 
-  it("multiplies as o1js's Group.scale, hashes as Poseidon.hashWithPrefix", () => {
+  it("multiplies as o1js's Group.scale, permutes and hashes as o1js's Poseidon", () => {
     fc.assert(
       fc.property(fc.bigInt({ min: 1n, max: Q - 1n }), fc.bigInt({ min: 1n, max: Q - 1n }), (k, s) => {
         const base = Group.generator.scale(Scalar.from(k));
-        const ours = toAffine(scale({ x: base.x.toBigInt(), y: base.y.toBigInt() }, s))!;
+        const ours = scaleWasm({ x: base.x.toBigInt(), y: base.y.toBigInt() }, s)!;
         const theirs = base.scale(Scalar.from(s));
         expect([ours.x, ours.y]).toEqual([theirs.x.toBigInt(), theirs.y.toBigInt()]);
-        const glv = toAffine(scaleGlv({ x: base.x.toBigInt(), y: base.y.toBigInt() }, s, PALLAS_GLV))!;
-        expect([glv.x, glv.y]).toEqual([ours.x, ours.y]);
       }),
       { numRuns: 12, seed: 92 },
     );
-    const hash = prefixedHash('MinaVrfOutput*******');
+    // The wasm permutation and the bigint one agree.
+    fc.assert(
+      fc.property(fc.array(fc.bigInt({ min: 0n, max: P - 1n }), { minLength: 3, maxLength: 3 }), (state) => {
+        const a = [...state];
+        const b = [...state];
+        permute(a);
+        permuteWasm(b);
+        expect(b).toEqual(a);
+      }),
+      { numRuns: 20, seed: 93 },
+    );
+    const hash = prefixedHash('MinaVrfOutput*******', permuteWasm);
     expect(hash([1n, 2n, 3n, 4n])).toBe(Poseidon.hashWithPrefix('MinaVrfOutput*******', [Field(1), Field(2), Field(3), Field(4)]).toBigInt());
     expect(nextEpochSeed(5n, 7n)).toBe(Poseidon.hashWithPrefix('MinaEpochSeed*******', [Field(5), Field(7)]).toBigInt());
   });
