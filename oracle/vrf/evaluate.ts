@@ -15,9 +15,9 @@ import { VRF_TRUNCATED_LIMIT } from './output.js';
  *     U      = sk · H
  *     out    = Poseidon_MinaVrfOutput([seed, U.x, U.y, packed]);  trunc = out mod 2^253
  *
- * on plain bigints, with Mina's group map (the snarky group map as o1js's bindings hold it,
- * y as the field's square root returns it: no parity normalisation). It reproduces the
- * published vectors (`MINA-VRF.md`), and the ZkProgram in `contracts/` gives the same answers.
+ * with Mina's group map (the snarky map as o1js's bindings hold it, y as the field's
+ * Tonelli–Shanks square root returns it: no parity normalisation), the permutation and the
+ * scalar multiplication in kimchi's wasm. It reproduces the published vectors (`MINA-VRF.md`).
  */
 
 /** Bits of a delegator's ledger index in the message (the ledger depth). */
