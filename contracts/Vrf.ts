@@ -1,0 +1,186 @@
+import { Bool, Field, Group, Poseidon, PrivateKey, Provable, PublicKey, Struct, UInt32, UInt64, ZkProgram } from 'o1js';
+
+/**
+ * Mina's slot-lottery VRF as a circuit: the same steps as `oracle/vrf/evaluate.ts`, with the
+ * producer's private key as a private input, so a proof shows that a public output is this
+ * key's VRF output for (seed, slot, index) and, with the account's stake and the ledger's
+ * total, whether it wins.
+ *
+ * The group map is pinned completely. Mina's own circuit (`snarky_group_map/checked_map.ml`)
+ * proves which of the three candidate x it takes (a witnessed root of f(x) or of 5·f(x), 5
+ * being a non-residue) but lets the prover pick either root y, hence either of two outputs.
+ * Here y must also be the root Tonelli–Shanks returns off circuit: with P − 1 = 2^32·ODD and
+ * c = 5^ODD, that root is f^((ODD+1)/2)·c^s for some s < 2^31, and of y and −y exactly one has
+ * that form (−1 = c^(2^31)), so s is witnessed as 31 bits.
+ */
+
+const P = Field.ORDER;
+const TWO_ADICITY = 32;
+const ODD = (P - 1n) >> BigInt(TWO_ADICITY);
+const HALF_ODD_PLUS_ONE = (ODD + 1n) >> 1n;
+const powMod = (b: bigint, e: bigint) => {
+  let r = 1n;
+  for (b %= P; e > 0n; e >>= 1n, b = (b * b) % P) if (e & 1n) r = (r * b) % P;
+  return r;
+};
+/** c = 5^ODD and its powers c^(2^i), i < 31. */
+const C_POWERS = Array.from({ length: 31 }, (_, i) => powMod(powMod(5n, ODD), 1n << BigInt(i)));
+
+/** Mina's group map constants (`crypto_params/gen/gen.ml`): conic c = 3, u = 2, projection point (z0, 1). */
+const CONIC_C = 3n;
+const Z0 = 12196889842669319921865617096620076994180062626450149327690483414064673774441n;
+
+/** `x^e` for a constant exponent (square and multiply, most significant bit first). */
+function powConst(x: Field, e: bigint): Field {
+  let r = Field(1);
+  for (const bit of e.toString(2)) {
+    r = r.square();
+    if (bit === '1') r = r.mul(x);
+  }
+  return r;
+}
+
+/** The message's packed field: the slot above the index's 35 bits, reversed. Range-checks both. */
+export function packMessage(slot: UInt32, index: Field): Field {
+  const bits = index.toBits(35);
+  return slot.value.mul(2n ** 35n).add(Field.fromBits(bits.reverse()));
+}
+
+/** Tonelli–Shanks's root of `f` (f a nonzero square), pinned as described above. */
+function pinnedRoot(f: Field): Field {
+  const sBits = Provable.witness(Provable.Array(Bool, 31), () => {
+    // Find s with y = r·c^s for the root y that o1js's sqrt returns.
+    const fv = f.toBigInt();
+    const y = Field(fv).sqrt().toBigInt();
+    const r = powMod(fv, HALF_ODD_PLUS_ONE);
+    // y / r is a 2^32-th root of unity c^s; find s bit by bit from the top (discrete log in a 2-group).
+    let target = (y * powMod(r, P - 2n)) % P;
+    let s = 0n;
+    for (let i = 0; i < 31; i++) {
+      // target = c^(s_rest) with s_rest < 2^31; test bit i by raising to 2^(31−i)
+      const t = powMod(target, 1n << BigInt(31 - i));
+      if (t !== 1n) {
+        s |= 1n << BigInt(i);
+        target = (target * powMod(C_POWERS[i]!, P - 2n)) % P;
+      }
+    }
+    return Array.from({ length: 31 }, (_, i) => new Bool(((s >> BigInt(i)) & 1n) === 1n));
+  });
+  let y = powConst(f, HALF_ODD_PLUS_ONE);
+  sBits.forEach((bit, i) => {
+    y = y.mul(Provable.if(bit, Field(C_POWERS[i]!), Field(1)));
+  });
+  y.square().assertEquals(f, 'the root is not a square root');
+  return y;
+}
+
+/** Mina's group map: the first of three candidate x with x³ + 5 a square, and its pinned root. */
+export function groupMap(t: Field): Group {
+  // field_to_conic, conic_to_s, the three candidates (o1js's GroupMap.create, with y0 = 1, u = 2).
+  const ct = t.mul(CONIC_C);
+  const d = ct.add(Z0).div(ct.mul(t).add(1));
+  const s = d.mul(2);
+  const z = Field(Z0).sub(s);
+  const yc = Field(1).sub(s.mul(t));
+  const v = z.div(yc).sub(1);
+  const xs = [v, v.add(2).neg(), yc.square().add(2)];
+  // For each: a witnessed root of f(x) when it is a square, of 5·f(x) when it is not.
+  const square = xs.map((x) => {
+    const f = x.square().mul(x).add(5);
+    const isSquare = Provable.witness(Bool, () => new Bool(f.toBigInt() === 0n || powMod(f.toBigInt(), (P - 1n) / 2n) === 1n));
+    const target = Provable.if(isSquare, f, f.mul(5));
+    const root = Provable.witness(Field, () => {
+      const tv = target.toBigInt();
+      return tv === 0n ? Field(0) : Field(tv).sqrt();
+    });
+    root.square().assertEquals(target, 'the group map candidate is not decided');
+    return { x, f, isSquare };
+  });
+  const [a, b, c] = square as [(typeof square)[0], (typeof square)[0], (typeof square)[0]];
+  a.isSquare.or(b.isSquare).or(c.isSquare).assertTrue('no candidate is a square');
+  const x = Provable.if(a.isSquare, a.x, Provable.if(b.isSquare, b.x, c.x));
+  const f = Provable.if(a.isSquare, a.f, Provable.if(b.isSquare, b.f, c.f));
+  return new Group({ x, y: pinnedRoot(f) });
+}
+
+/** The full VRF output of `sk` for (seed, slot, index), and `U = sk·H`. */
+export function vrfOutput(sk: PrivateKey, seed: Field, slot: UInt32, index: Field): Field {
+  const packed = packMessage(slot, index);
+  const h = groupMap(Poseidon.hashWithPrefix('MinaVrfMessage******', [seed, packed]));
+  const u = h.scale(sk.s);
+  return Poseidon.hashWithPrefix('MinaVrfOutput*******', [seed, u.x, u.y, packed]);
+}
+
+/** `out mod 2^253`, with the split proven unique (out = hi·2^253 + trunc as integers below P). */
+export function truncate(out: Field): Field {
+  const hi = Provable.witness(Field, () => Field(out.toBigInt() >> 253n));
+  const trunc = Provable.witness(Field, () => Field(out.toBigInt() & ((1n << 253n) - 1n)));
+  hi.toBits(2);
+  hi.equals(3).assertFalse('the output is not a field element');
+  trunc.toBits(253);
+  hi.mul(2n ** 253n).add(trunc).assertEquals(out);
+  // Only hi = 2 can overflow P; then the low part must stay below P − 2^254.
+  Provable.if(hi.equals(2), trunc, Field(0)).assertLessThan(P - 2n ** 254n);
+  return trunc;
+}
+
+/** Mina's threshold series (`Threshold.is_satisfied`): C_1..C_11 in units of 2^−20. */
+const COEFFICIENTS = [405058n, -1007582n, 465602n, -161365n, 44739n, -10337n, 2047n, -354n, 54n, -7n, 0n];
+
+/**
+ * Whether a truncated output wins for an account holding `stake` of `total`: trunc ≤ N·2^13,
+ * N the protocol's 11-term approximation of 1 − (1/4)^(stake/total) in units of 2^−240.
+ */
+export function wins(trunc: Field, stake: UInt64, total: UInt64): Bool {
+  total.assertGreaterThan(UInt64.zero, 'the total stake must be positive');
+  stake.assertLessThanOrEqual(total, 'the stake exceeds the total');
+  // q = ⌊stake·2^20 / total⌋, witnessed and checked: q·total ≤ stake·2^20 < (q+1)·total.
+  const q = Provable.witness(Field, () => Field((stake.toBigInt() << 20n) / total.toBigInt()));
+  q.assertLessThanOrEqual(1n << 20n);
+  const scaled = stake.value.mul(1n << 20n);
+  q.mul(total.value).assertLessThanOrEqual(scaled);
+  scaled.assertLessThan(q.add(1).mul(total.value));
+  let n = q.mul(1n << 220n);
+  let power = Field(1);
+  COEFFICIENTS.forEach((c, i) => {
+    power = power.mul(q);
+    const term = power.mul(1n << (20n * BigInt(10 - i)));
+    n = c >= 0n ? n.add(term.mul(c)) : n.sub(term.mul(-c));
+  });
+  return trunc.lessThanOrEqual(n.mul(1n << 13n));
+}
+
+/** What a VRF proof states: this key's truncated output for (seed, slot, index). */
+export class VrfStatement extends Struct({ publicKey: PublicKey, seed: Field, slot: UInt32, index: Field, output: Field }) {}
+/** The same, with the account's stake and the ledger's total: this output wins. */
+export class WinStatement extends Struct({ vrf: VrfStatement, stake: UInt64, total: UInt64 }) {}
+
+/** The key behind `publicKey` evaluates the VRF to `output` (truncated). */
+function evaluate(s: VrfStatement, sk: PrivateKey): void {
+  sk.toPublicKey().assertEquals(s.publicKey);
+  truncate(vrfOutput(sk, s.seed, s.slot, s.index)).assertEquals(s.output, 'the output is not this key\'s VRF output');
+}
+
+/**
+ * The VRF as a ZkProgram: `evaluate` proves a public output is the key's VRF output; `wins`
+ * proves it too and that it is below the account's threshold.
+ */
+export const VrfProgram = ZkProgram({
+  name: 'mina-vrf',
+  publicInput: WinStatement,
+  methods: {
+    evaluate: {
+      privateInputs: [PrivateKey],
+      async method(s: WinStatement, sk: PrivateKey) {
+        evaluate(s.vrf, sk);
+      },
+    },
+    wins: {
+      privateInputs: [PrivateKey],
+      async method(s: WinStatement, sk: PrivateKey) {
+        evaluate(s.vrf, sk);
+        wins(s.vrf.output, s.stake, s.total).assertTrue('the output does not win for this stake');
+      },
+    },
+  },
+});
