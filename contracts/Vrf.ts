@@ -17,14 +17,14 @@ import { Bool, Field, Group, Poseidon, PrivateKey, Provable, PublicKey, Struct, 
 const P = Field.ORDER;
 const TWO_ADICITY = 32;
 const ODD = (P - 1n) >> BigInt(TWO_ADICITY);
-const HALF_ODD_PLUS_ONE = (ODD + 1n) >> 1n;
+export const HALF_ODD_PLUS_ONE = (ODD + 1n) >> 1n;
 const powMod = (b: bigint, e: bigint) => {
   let r = 1n;
   for (b %= P; e > 0n; e >>= 1n, b = (b * b) % P) if (e & 1n) r = (r * b) % P;
   return r;
 };
 /** c = 5^ODD and its powers c^(2^i), i < 31. */
-const C_POWERS = Array.from({ length: 31 }, (_, i) => powMod(powMod(5n, ODD), 1n << BigInt(i)));
+export const C_POWERS = Array.from({ length: 31 }, (_, i) => powMod(powMod(5n, ODD), 1n << BigInt(i)));
 
 /** Mina's group map constants (`crypto_params/gen/gen.ml`): conic c = 3, u = 2, projection point (z0, 1). */
 const CONIC_C = 3n;
@@ -46,9 +46,20 @@ export function packMessage(slot: UInt32, index: Field): Field {
   return slot.value.mul(2n ** 35n).add(Field.fromBits(bits.reverse()));
 }
 
+/**
+ * Witness values a dishonest prover could choose instead of the honest ones (tests use it to
+ * show the constraints refuse them): which candidates it calls squares, the root, the exponent s.
+ */
+export interface GroupMapWitness {
+  isSquare?: [boolean, boolean, boolean];
+  /** The exponent s of the root r·c^s, instead of the one that gives Tonelli–Shanks's root. */
+  rootExponent?: bigint;
+}
+
 /** Tonelli–Shanks's root of `f` (f a nonzero square), pinned as described above. */
-function pinnedRoot(f: Field): Field {
+function pinnedRoot(f: Field, cheat?: GroupMapWitness): Field {
   const sBits = Provable.witness(Provable.Array(Bool, 31), () => {
+    if (cheat?.rootExponent !== undefined) return Array.from({ length: 31 }, (_, i) => new Bool(((cheat.rootExponent! >> BigInt(i)) & 1n) === 1n));
     // Find s with y = r·c^s for the root y that o1js's sqrt returns.
     const fv = f.toBigInt();
     const y = Field(fv).sqrt().toBigInt();
@@ -75,7 +86,7 @@ function pinnedRoot(f: Field): Field {
 }
 
 /** Mina's group map: the first of three candidate x with x³ + 5 a square, and its pinned root. */
-export function groupMap(t: Field): Group {
+export function groupMap(t: Field, cheat?: GroupMapWitness): Group {
   // field_to_conic, conic_to_s, the three candidates (o1js's GroupMap.create, with y0 = 1, u = 2).
   const ct = t.mul(CONIC_C);
   const d = ct.add(Z0).div(ct.mul(t).add(1));
@@ -85,13 +96,14 @@ export function groupMap(t: Field): Group {
   const v = z.div(yc).sub(1);
   const xs = [v, v.add(2).neg(), yc.square().add(2)];
   // For each: a witnessed root of f(x) when it is a square, of 5·f(x) when it is not.
-  const square = xs.map((x) => {
+  const square = xs.map((x, i) => {
     const f = x.square().mul(x).add(5);
-    const isSquare = Provable.witness(Bool, () => new Bool(f.toBigInt() === 0n || powMod(f.toBigInt(), (P - 1n) / 2n) === 1n));
+    const isSquare = Provable.witness(Bool, () => new Bool(cheat?.isSquare?.[i] ?? (f.toBigInt() === 0n || powMod(f.toBigInt(), (P - 1n) / 2n) === 1n)));
     const target = Provable.if(isSquare, f, f.mul(5));
     const root = Provable.witness(Field, () => {
       const tv = target.toBigInt();
-      return tv === 0n ? Field(0) : Field(tv).sqrt();
+      // A non-square has no root: an honest prover never gets here, a dishonest one gets 0.
+      return tv === 0n || powMod(tv, (P - 1n) / 2n) !== 1n ? Field(0) : Field(tv).sqrt();
     });
     root.square().assertEquals(target, 'the group map candidate is not decided');
     return { x, f, isSquare };
@@ -100,7 +112,7 @@ export function groupMap(t: Field): Group {
   a.isSquare.or(b.isSquare).or(c.isSquare).assertTrue('no candidate is a square');
   const x = Provable.if(a.isSquare, a.x, Provable.if(b.isSquare, b.x, c.x));
   const f = Provable.if(a.isSquare, a.f, Provable.if(b.isSquare, b.f, c.f));
-  return new Group({ x, y: pinnedRoot(f) });
+  return new Group({ x, y: pinnedRoot(f, cheat) });
 }
 
 /** The full VRF output of `sk` for (seed, slot, index), and `U = sk·H`. */

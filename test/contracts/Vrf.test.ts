@@ -1,6 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { Field, PrivateKey, Provable, UInt32, UInt64 } from 'o1js';
-import { groupMap, VrfProgram, VrfStatement, WinStatement } from '../../contracts/Vrf.js';
+import { C_POWERS, groupMap, HALF_ODD_PLUS_ONE, VrfProgram, VrfStatement, WinStatement, type GroupMapWitness } from '../../contracts/Vrf.js';
+import { loadO1jsModule } from '../../oracle/chain/o1js-internals.js';
+
+const modPow = (b: bigint, e: bigint) => {
+  let r = 1n;
+  for (b %= Field.ORDER; e > 0n; e >>= 1n, b = (b * b) % Field.ORDER) if (e & 1n) r = (r * b) % Field.ORDER;
+  return r;
+};
 import { evaluateVrf, groupMap as groupMapOff } from '../../oracle/vrf/evaluate.js';
 import { isWinning } from '../../oracle/vrf/threshold.js';
 
@@ -29,6 +36,52 @@ describe('Mina VRF in circuit', () => {
       });
       expect(g).toEqual([expected.x, expected.y]);
     }
+  }, 300_000);
+});
+
+/** The s < 2^31 with y = r·c^s (bit by bit, as the circuit's witness finds it). */
+function dlog(y: bigint, r: bigint, cPow: (e: bigint) => bigint): bigint {
+  let target = (y * modPow(r, Field.ORDER - 2n)) % Field.ORDER;
+  let s = 0n;
+  for (let i = 0; i < 31; i++) {
+    if (modPow(target, 1n << BigInt(31 - i)) !== 1n) {
+      s |= 1n << BigInt(i);
+      target = (target * modPow(cPow(1n << BigInt(i)), Field.ORDER - 2n)) % Field.ORDER;
+    }
+  }
+  expect(target).toBe(1n);
+  return s;
+}
+
+describe('group map attacks (a dishonest witness, refused by the constraints)', () => {
+  // A t whose first candidate is a square (so claiming it is not must fail) — found by search.
+  const ts = Array.from({ length: 40 }, (_, i) => BigInt(i) * 0x9e3779b97f4a7c15n + 3n);
+
+  it('refuses calling a square candidate a non-square, and the other root of the chosen one', async () => {
+    const { GroupMapPallas } = await loadO1jsModule<{ GroupMapPallas: { potentialXs(t: bigint): bigint[] } }>('bindings/crypto/elliptic-curve.js');
+    const isSq = (x: bigint) => { const f = (x * x * x + 5n) % Field.ORDER; return f === 0n || modPow(f, (Field.ORDER - 1n) / 2n) === 1n; };
+    const firstSquare = ts.find((t) => isSq(GroupMapPallas.potentialXs(t)[0]!))!;
+    const secondFirst = ts.find((t) => !isSq(GroupMapPallas.potentialXs(t)[0]!) && isSq(GroupMapPallas.potentialXs(t)[1]!))!;
+    const mapped = (t: bigint, cheat: GroupMapWitness) => inCircuit(() => {
+      const p = groupMap(Provable.witness(Field, () => Field(t)), cheat);
+      return [p.x, p.y];
+    });
+    // Skipping a square first candidate to take the second.
+    await expect(mapped(firstSquare, { isSquare: [false, true, true] })).rejects.toThrow(/not decided/);
+    // Claiming a non-square is a square.
+    await expect(mapped(secondFirst, { isSquare: [true, true, true] })).rejects.toThrow(/not decided/);
+    // The root: y = r·c^s with s < 2^31, r = f^((ODD+1)/2). The honest s gives Tonelli–Shanks's
+    // root; −y would need s + 2^31 (c^(2^31) = −1), which 31 bits cannot hold; any other s fails.
+    const honest = groupMapOff(firstSquare);
+    const f = (honest.x ** 3n + 5n) % Field.ORDER;
+    const r = modPow(f, HALF_ODD_PLUS_ONE);
+    const cPow = (e: bigint) => C_POWERS.reduce((acc, c, i) => (((e >> BigInt(i)) & 1n) === 1n ? (acc * c) % Field.ORDER : acc), 1n);
+    const s = dlog(honest.y, r, cPow);
+    expect((r * cPow(s)) % Field.ORDER).toBe(honest.y);
+    expect((r * cPow(s) * modPow(C_POWERS[30]!, 2n)) % Field.ORDER).toBe(Field.ORDER - honest.y); // c^(2^31) = −1
+    expect(await mapped(firstSquare, { rootExponent: s })).toEqual([honest.x, honest.y]);
+    for (const other of [s ^ 1n, s ^ (1n << 30n), s ^ 12345n]) await expect(mapped(firstSquare, { rootExponent: other })).rejects.toThrow(/not a square root/);
+    expect(await mapped(firstSquare, {})).toEqual([honest.x, honest.y]);
   }, 300_000);
 });
 
