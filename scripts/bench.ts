@@ -68,20 +68,23 @@ async function contractTask(task: string, cacheDir: string): Promise<ContractFig
   const { PoolDac } = await import('../contracts/PoolDac.js');
   const { RewardPool } = await import('../contracts/RewardPool.js');
   const { PoolVault } = await import('../contracts/PoolVault.js');
+  const { VrfProgram } = await import('../contracts/Vrf.js');
   const contracts = [PoolDac, RewardPool, PoolVault];
   if (task === 'rows') {
     const rows: Record<string, number> = {};
     for (const C of contracts) for (const [m, a] of Object.entries(await C.analyzeMethods())) rows[`${C.name}.${m}`] = a.rows;
+    for (const [m, a] of Object.entries(await VrfProgram.analyzeMethods())) rows[`VrfProgram.${m}`] = a.rows;
     return { rows };
   }
   const cache = Cache.FileSystem(cacheDir);
   const compileMs: Record<string, number> = {};
-  for (const C of contracts) {
+  for (const C of [...contracts, VrfProgram]) {
     const t0 = performance.now();
     await C.compile({ cache });
-    compileMs[C.name] = performance.now() - t0;
+    compileMs[C.name === 'mina-vrf' ? 'VrfProgram' : C.name] = performance.now() - t0;
   }
   if (task === 'compile') return { compileMs };
+  const vrfProofs = await proveVrf();
   // prove: a trivial method (the floor), then every method once with real proofs.
   class Floor extends SmartContract {
     @method async touch() {}
@@ -115,7 +118,24 @@ async function contractTask(task: string, cacheDir: string): Promise<ContractFig
   const client = await PoolClient.open({ chain, poster, addresses });
   const steps = await walkthrough({ client, alice, bob, newcomer, oracle, operator: deployer, advanceTo: (slot) => chain.advanceTo(slot) });
   for (const s of steps) proofs.push({ method: `${s.contract}.${s.method}`, calls: s.calls, proveMs: s.proveMs });
-  return { compileMs, proofs, floorMs };
+  return { compileMs, proofs: [...proofs, ...vrfProofs], floorMs };
+}
+
+/** One proof of each VrfProgram method (vector B of the spec), timed; the program is compiled. */
+async function proveVrf(): Promise<{ method: string; calls: string[]; proveMs: number }[]> {
+  const { Field, PrivateKey, UInt32, UInt64 } = await import('o1js');
+  const { VrfProgram, VrfStatement, WinStatement } = await import('../contracts/Vrf.js');
+  const { evaluateVrf } = await import('../oracle/vrf/evaluate.js');
+  const sk = PrivateKey.fromBase58('EKEEpMELfQkMbJDt2fB4cFXKwSf1x4t7YD4twREy5yuJ84HBZtF9');
+  const output = evaluateVrf(sk.s.toBigInt(), 0n, 6, 2).truncated;
+  const statement = new WinStatement({ vrf: new VrfStatement({ publicKey: sk.toPublicKey(), seed: Field(0), slot: UInt32.from(6), index: Field(2), output: Field(output) }), stake: UInt64.from(1000000000000000n), total: UInt64.from(6000000000001000n) });
+  const out = [];
+  for (const m of ['evaluate', 'wins'] as const) {
+    const t0 = performance.now();
+    await VrfProgram[m](statement, sk);
+    out.push({ method: `VrfProgram.${m}`, calls: [], proveMs: performance.now() - t0 });
+  }
+  return out;
 }
 
 async function child(task: string, input: string): Promise<void> {
@@ -231,6 +251,7 @@ async function contractsBench(dir: string, noProofs: boolean, json: boolean) {
   if (!json) {
     const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
     process.stdout.write('\ncontract        compile cold  compile cached  ratio\n');
+    // (VrfProgram is a ZkProgram: its proofs are the program's own, not a transaction's.)
     for (const name of Object.keys(cold)) {
       process.stdout.write(`${name.padEnd(15)} ${s(cold[name]!).padStart(12)} ${s(cached[name]!).padStart(15)} ${(cold[name]! / cached[name]!).toFixed(1).padStart(6)}×\n`);
     }
