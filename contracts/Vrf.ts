@@ -40,7 +40,7 @@ function powConst(x: Field, e: bigint): Field {
   return r;
 }
 
-/** The message's packed field: the slot above the index's 35 bits, reversed. Range-checks both. */
+/** The message's packed field: the slot (a UInt32) above the index's 35 bits, reversed; the index is range-checked here. */
 export function packMessage(slot: UInt32, index: Field): Field {
   const bits = index.toBits(35);
   return slot.value.mul(2n ** 35n).add(Field.fromBits(bits.reverse()));
@@ -64,7 +64,7 @@ function pinnedRoot(f: Field, cheat?: GroupMapWitness): Field {
     const fv = f.toBigInt();
     const y = Field(fv).sqrt().toBigInt();
     const r = powMod(fv, HALF_ODD_PLUS_ONE);
-    // y / r is a 2^32-th root of unity c^s; find s bit by bit from the top (discrete log in a 2-group).
+    // y / r is a 2^32-th root of unity c^s; find s bit by bit from the lowest (discrete log in a 2-group).
     let target = (y * powMod(r, P - 2n)) % P;
     let s = 0n;
     for (let i = 0; i < 31; i++) {
@@ -174,8 +174,9 @@ function evaluate(s: VrfStatement, sk: PrivateKey): void {
 }
 
 /**
- * The VRF as a ZkProgram: `evaluate` proves a public output is the key's VRF output; `wins`
- * proves it too and that it is below the account's threshold.
+ * The VRF as a ZkProgram: `evaluate` proves a public output is the key's VRF output (it does
+ * not read the statement's stake and total); `wins` proves it too and that it is below the
+ * account's threshold.
  */
 export const VrfProgram = ZkProgram({
   name: 'mina-vrf',
