@@ -1,4 +1,5 @@
 import { Bool, Field, Group, Poseidon, PrivateKey, Provable, PublicKey, Struct, UInt32, UInt64, ZkProgram } from 'o1js';
+import { LEDGER_DEPTH, THRESHOLD_COEFFICIENTS, THRESHOLD_TERM_BITS } from './vrf-params.js';
 
 /**
  * Mina's slot-lottery VRF as a circuit: the same steps as `oracle/vrf/evaluate.ts`, with the
@@ -18,11 +19,14 @@ const P = Field.ORDER;
 const TWO_ADICITY = 32;
 const ODD = (P - 1n) >> BigInt(TWO_ADICITY);
 export const HALF_ODD_PLUS_ONE = (ODD + 1n) >> 1n;
-const powMod = (b: bigint, e: bigint) => {
+/** `b^e mod P` on bigints (for witnesses). */
+export const powMod = (b: bigint, e: bigint) => {
   let r = 1n;
   for (b %= P; e > 0n; e >>= 1n, b = (b * b) % P) if (e & 1n) r = (r * b) % P;
   return r;
 };
+/** Euler's criterion: whether `x` is a square modulo P (0 is). */
+export const isSquareP = (x: bigint) => x === 0n || powMod(x, (P - 1n) / 2n) === 1n;
 /** c = 5^ODD and its powers c^(2^i), i < 31. */
 export const C_POWERS = Array.from({ length: 31 }, (_, i) => powMod(powMod(5n, ODD), 1n << BigInt(i)));
 
@@ -42,8 +46,26 @@ function powConst(x: Field, e: bigint): Field {
 
 /** The message's packed field: the slot (a UInt32) above the index's 35 bits, reversed; the index is range-checked here. */
 export function packMessage(slot: UInt32, index: Field): Field {
-  const bits = index.toBits(35);
-  return slot.value.mul(2n ** 35n).add(Field.fromBits(bits.reverse()));
+  const bits = index.toBits(LEDGER_DEPTH);
+  return slot.value.mul(2n ** BigInt(LEDGER_DEPTH)).add(Field.fromBits(bits.reverse()));
+}
+
+/**
+ * The s < 2^31 with y = r·c^s, for a square root y of f and r = f^((ODD+1)/2): y / r is a
+ * 2^32-th root of unity c^s, and s comes out bit by bit from the lowest (a discrete log in a
+ * 2-group: c^(2^31) = −1). Throws if no 31-bit s exists (y is the other root).
+ */
+export function rootExponent(y: bigint, r: bigint): bigint {
+  let target = (y * powMod(r, P - 2n)) % P;
+  let s = 0n;
+  for (let i = 0; i < 31; i++) {
+    if (powMod(target, 1n << BigInt(31 - i)) !== 1n) {
+      s |= 1n << BigInt(i);
+      target = (target * powMod(C_POWERS[i]!, P - 2n)) % P;
+    }
+  }
+  if (target !== 1n) throw new Error('this root is not r·c^s for any s < 2^31');
+  return s;
 }
 
 /**
@@ -60,21 +82,9 @@ export interface GroupMapWitness {
 function pinnedRoot(f: Field, cheat?: GroupMapWitness): Field {
   const sBits = Provable.witness(Provable.Array(Bool, 31), () => {
     if (cheat?.rootExponent !== undefined) return Array.from({ length: 31 }, (_, i) => new Bool(((cheat.rootExponent! >> BigInt(i)) & 1n) === 1n));
-    // Find s with y = r·c^s for the root y that o1js's sqrt returns.
+    // s for the root y that o1js's sqrt returns.
     const fv = f.toBigInt();
-    const y = Field(fv).sqrt().toBigInt();
-    const r = powMod(fv, HALF_ODD_PLUS_ONE);
-    // y / r is a 2^32-th root of unity c^s; find s bit by bit from the lowest (discrete log in a 2-group).
-    let target = (y * powMod(r, P - 2n)) % P;
-    let s = 0n;
-    for (let i = 0; i < 31; i++) {
-      // target = c^(s_rest) with s_rest < 2^31; test bit i by raising to 2^(31−i)
-      const t = powMod(target, 1n << BigInt(31 - i));
-      if (t !== 1n) {
-        s |= 1n << BigInt(i);
-        target = (target * powMod(C_POWERS[i]!, P - 2n)) % P;
-      }
-    }
+    const s = rootExponent(Field(fv).sqrt().toBigInt(), powMod(fv, HALF_ODD_PLUS_ONE));
     return Array.from({ length: 31 }, (_, i) => new Bool(((s >> BigInt(i)) & 1n) === 1n));
   });
   let y = powConst(f, HALF_ODD_PLUS_ONE);
@@ -98,12 +108,12 @@ export function groupMap(t: Field, cheat?: GroupMapWitness): Group {
   // For each: a witnessed root of f(x) when it is a square, of 5·f(x) when it is not.
   const square = xs.map((x, i) => {
     const f = x.square().mul(x).add(5);
-    const isSquare = Provable.witness(Bool, () => new Bool(cheat?.isSquare?.[i] ?? (f.toBigInt() === 0n || powMod(f.toBigInt(), (P - 1n) / 2n) === 1n)));
+    const isSquare = Provable.witness(Bool, () => new Bool(cheat?.isSquare?.[i] ?? isSquareP(f.toBigInt())));
     const target = Provable.if(isSquare, f, f.mul(5));
     const root = Provable.witness(Field, () => {
       const tv = target.toBigInt();
       // A non-square has no root: an honest prover never gets here, a dishonest one gets 0.
-      return tv === 0n || powMod(tv, (P - 1n) / 2n) !== 1n ? Field(0) : Field(tv).sqrt();
+      return isSquareP(tv) ? Field(tv).sqrt() : Field(0);
     });
     root.square().assertEquals(target, 'the group map candidate is not decided');
     return { x, f, isSquare };
@@ -115,7 +125,7 @@ export function groupMap(t: Field, cheat?: GroupMapWitness): Group {
   return new Group({ x, y: pinnedRoot(f, cheat) });
 }
 
-/** The full VRF output of `sk` for (seed, slot, index), and `U = sk·H`. */
+/** The full VRF output of `sk` for (seed, slot, index). */
 export function vrfOutput(sk: PrivateKey, seed: Field, slot: UInt32, index: Field): Field {
   const packed = packMessage(slot, index);
   const h = groupMap(Poseidon.hashWithPrefix('MinaVrfMessage******', [seed, packed]));
@@ -136,9 +146,6 @@ export function truncate(out: Field): Field {
   return trunc;
 }
 
-/** Mina's threshold series (`Threshold.is_satisfied`): C_1..C_11 in units of 2^−20. */
-const COEFFICIENTS = [405058n, -1007582n, 465602n, -161365n, 44739n, -10337n, 2047n, -354n, 54n, -7n, 0n];
-
 /**
  * Whether a truncated output wins for an account holding `stake` of `total`: trunc ≤ N·2^13,
  * N the protocol's 11-term approximation of 1 − (1/4)^(stake/total) in units of 2^−240.
@@ -147,16 +154,19 @@ export function wins(trunc: Field, stake: UInt64, total: UInt64): Bool {
   total.assertGreaterThan(UInt64.zero, 'the total stake must be positive');
   stake.assertLessThanOrEqual(total, 'the stake exceeds the total');
   // q = ⌊stake·2^20 / total⌋, witnessed and checked: q·total ≤ stake·2^20 < (q+1)·total.
-  const q = Provable.witness(Field, () => Field((stake.toBigInt() << 20n) / total.toBigInt()));
-  q.assertLessThanOrEqual(1n << 20n);
-  const scaled = stake.value.mul(1n << 20n);
+  const bits = THRESHOLD_TERM_BITS;
+  const q = Provable.witness(Field, () => Field((stake.toBigInt() << bits) / total.toBigInt()));
+  // Bounded so that the products below are the integers' (no wrap modulo P).
+  q.assertLessThanOrEqual(1n << bits);
+  const scaled = stake.value.mul(1n << bits);
   q.mul(total.value).assertLessThanOrEqual(scaled);
   scaled.assertLessThan(q.add(1).mul(total.value));
-  let n = q.mul(1n << 220n);
+  const terms = THRESHOLD_COEFFICIENTS.length;
+  let n = q.mul(1n << (bits * BigInt(terms)));
   let power = Field(1);
-  COEFFICIENTS.forEach((c, i) => {
+  THRESHOLD_COEFFICIENTS.forEach((c, i) => {
     power = power.mul(q);
-    const term = power.mul(1n << (20n * BigInt(10 - i)));
+    const term = power.mul(1n << (bits * BigInt(terms - 1 - i)));
     n = c >= 0n ? n.add(term.mul(c)) : n.sub(term.mul(-c));
   });
   return trunc.lessThanOrEqual(n.mul(1n << 13n));

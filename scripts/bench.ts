@@ -123,12 +123,11 @@ async function contractTask(task: string, cacheDir: string): Promise<ContractFig
 
 /** One proof of each VrfProgram method (vector B of the spec), timed; the program is compiled. */
 async function proveVrf(): Promise<{ method: string; calls: string[]; proveMs: number }[]> {
-  const { Field, PrivateKey, UInt32, UInt64 } = await import('o1js');
-  const { VrfProgram, VrfStatement, WinStatement } = await import('../contracts/Vrf.js');
-  const { evaluateVrf } = await import('../oracle/vrf/evaluate.js');
+  const { PrivateKey } = await import('o1js');
+  const { VrfProgram } = await import('../contracts/Vrf.js');
+  const { vrfStatement } = await import('../oracle/vrf/statement.js');
   const sk = PrivateKey.fromBase58('EKEEpMELfQkMbJDt2fB4cFXKwSf1x4t7YD4twREy5yuJ84HBZtF9');
-  const output = evaluateVrf(sk.s.toBigInt(), 0n, 6, 2).truncated;
-  const statement = new WinStatement({ vrf: new VrfStatement({ publicKey: sk.toPublicKey(), seed: Field(0), slot: UInt32.from(6), index: Field(2), output: Field(output) }), stake: UInt64.from(1000000000000000n), total: UInt64.from(6000000000001000n) });
+  const statement = vrfStatement(sk, { seed: 0n, slot: 6, index: 2, stake: 1000000000000000n, total: 6000000000001000n });
   const out = [];
   for (const m of ['evaluate', 'wins'] as const) {
     const t0 = performance.now();

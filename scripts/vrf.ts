@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { InputError } from '../oracle/errors.js';
-import { evaluateVrf, MAX_INDEX, MAX_SLOT, parseSeed, privateKeyScalar } from '../oracle/vrf/evaluate.js';
+import { privateKeyScalar } from '../oracle/crypto/keys.js';
+import { evaluateVrf, MAX_INDEX, MAX_SLOT, parseSeed } from '../oracle/vrf/evaluate.js';
 import { vrfOutputToBase58, vrfOutputToBase64Url } from '../oracle/vrf/output.js';
 import { isWinning, outputFraction, thresholdFraction } from '../oracle/vrf/threshold.js';
 import { command, output, wholeNumber } from './cli.js';

@@ -11,6 +11,8 @@ export const MinaVersion = {
   vrfTruncatedOutput: [0x15, 0x20],
   /** `2v…` epoch seeds: version 0x0d, then bin_prot's version byte 0x01. */
   epochSeed: [0x0d, 0x01],
+  /** `B62…` public keys: version 0xcb, bin_prot's version byte 0x01 twice (key, then point), then x and isOdd. */
+  publicKey: [0xcb, 0x01, 0x01],
   /** `EK…` private keys: version 0x5a, then bin_prot's version byte 0x01. */
   privateKey: [0x5a, 0x01],
 } as const;

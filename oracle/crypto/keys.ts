@@ -1,16 +1,12 @@
 import { bigIntToBytesLE, bytesToBigIntLE, decodeBase58Check, encodeBase58Check, MinaVersion } from '../chain/base58.js';
 import { InputError, quoteShort } from '../errors.js';
-import { G, Q, multiply, toAffine, windowTable } from './pallas.js';
+import { generatorTable, multiply, Q, toAffine } from './pallas.js';
 
 /**
  * Mina key pairs on plain bigints (no o1js load): a private key is a nonzero Pallas scalar
  * `sk`, its public key the point `sk·G`, written as its x and the parity of y. The encodings
  * are o1js's (`EK…`, `B62…`); the tests compare them with o1js.
  */
-
-const G_TABLE = windowTable(G);
-/** `B62…` public keys: version 0xcb, bin_prot's version byte 0x01 twice (key, then point), then x and isOdd. */
-const PUBLIC_KEY_VERSION = [0xcb, 0x01, 0x01] as const;
 
 /** A private key's scalar from its base58 (`EK…`); a wrong text is an {@link InputError} naming the problem. */
 export function privateKeyScalar(base58: string): bigint {
@@ -31,7 +27,7 @@ export function privateKeyToBase58(sk: bigint): string {
 /** The public key of `sk`, as a point and in base58 (`B62…`). */
 export function publicKeyOf(sk: bigint): { x: bigint; y: bigint; base58: string } {
   if (sk <= 0n || sk >= Q) throw new RangeError('a private key is a nonzero Pallas scalar');
-  const point = toAffine(multiply(G_TABLE, sk))!;
-  const base58 = encodeBase58Check(PUBLIC_KEY_VERSION, Uint8Array.from([...bigIntToBytesLE(point.x, 32), Number(point.y & 1n)]));
+  const point = toAffine(multiply(generatorTable(), sk))!;
+  const base58 = encodeBase58Check(MinaVersion.publicKey, Uint8Array.from([...bigIntToBytesLE(point.x, 32), Number(point.y & 1n)]));
   return { ...point, base58 };
 }

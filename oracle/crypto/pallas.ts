@@ -1,3 +1,5 @@
+import { PALLAS_FIELD_MODULUS } from '../chain/base58.js';
+
 /**
  * Pallas (y² = x³ + 5 over P), Mina's curve, on plain bigints: Jacobian doubling and mixed
  * addition, batch conversion to affine, fixed-base tables of a point's multiples for keys seen
@@ -7,7 +9,7 @@
  */
 
 /** Pallas's base field modulus. */
-export const P = 0x40000000000000000000000000000000224698fc094cf91b992d30ed00000001n;
+export const P = PALLAS_FIELD_MODULUS;
 /** Pallas's scalar field modulus (the group's order). */
 export const Q = 0x40000000000000000000000000000000224698fc0994a8dd8c46eb2100000001n;
 /** o1js's generator of Pallas (the "Mina" generator). */
@@ -122,4 +124,11 @@ export function multiply(table: Affine[][], scalar: bigint): Jacobian {
   let acc = INFINITY;
   for (let i = 0, s = scalar; s > 0n; i++, s >>= 4n) acc = addAffine(acc, table[i]![Number(s & 15n)]!);
   return acc;
+}
+
+let generator: Affine[][] | undefined;
+/** The generator's table (see {@link windowTable}), built on first use (about 16 ms) and kept. */
+export function generatorTable(): Affine[][] {
+  generator ??= windowTable(G);
+  return generator;
 }

@@ -70,14 +70,9 @@ function absorb(state: readonly bigint[], input: readonly bigint[], perm: Permut
 }
 
 /** A prefix as Mina turns it into a field element (`Random_oracle.prefix_to_field`): its ASCII bytes, little-endian. */
-export function prefixToField(prefix: string): bigint {
+function prefixToField(prefix: string): bigint {
   if (!/^[\x20-\x7e]{0,31}$/.test(prefix)) throw new RangeError(`a hash prefix is at most 31 printable ASCII characters: ${JSON.stringify(prefix)}`);
   return BigInt('0x' + (Buffer.from(prefix, 'ascii').reverse().toString('hex') || '0'));
-}
-
-/** `Poseidon.hash(input)` on bigints (each input below P). */
-export function poseidonHash(input: readonly bigint[]): bigint {
-  return absorb([0n, 0n, 0n], input)[0]!;
 }
 
 /**

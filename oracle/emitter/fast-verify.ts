@@ -1,5 +1,5 @@
 import { PublicKey, Signature } from 'o1js';
-import { G, P, addAffine, mod, multiply, toAffine, windowTable, type Affine } from '../crypto/pallas.js';
+import { P, addAffine, generatorTable, mod, multiply, toAffine, windowTable, type Affine } from '../crypto/pallas.js';
 import { prefixedHash } from '../crypto/poseidon.js';
 
 /**
@@ -17,7 +17,6 @@ const PREFIX = 'CodaSignature*******';
 /** `Poseidon.hashWithPrefix(PREFIX, input)`, on bigints (each input below P). */
 export const hashWithSignaturePrefix = prefixedHash(PREFIX);
 
-const G_TABLE = windowTable(G);
 const NEG_ONE = P - 1n;
 
 /** Decoded keys with their tables, most recently used last (a bounded cache). */
@@ -59,7 +58,7 @@ export function verifyFields(publicKey: string, fields: readonly bigint[], signa
   const h = hashWithSignaturePrefix([...fields.map(mod), point.x, point.y, r]);
   // R = s·G − h·PK = s·G + h·(−PK): negate the sum's y of h·PK.
   const hp = toAffine(multiply(table, h));
-  const sum = addAffine(multiply(G_TABLE, s), hp === null ? null : { x: hp.x, y: (hp.y * NEG_ONE) % P });
+  const sum = addAffine(multiply(generatorTable(), s), hp === null ? null : { x: hp.x, y: (hp.y * NEG_ONE) % P });
   const R = toAffine(sum);
   return R !== null && R.x === r && (R.y & 1n) === 0n;
 }

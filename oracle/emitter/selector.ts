@@ -65,8 +65,8 @@ export interface SelectorDeps {
 }
 
 /**
- * Decides slots and hands winners to the sink. `proposalAccepted` is called by the intake
- * after a proposal is durably logged; `run` follows the slot clock to apply cut-offs, close
+ * Decides slots and hands winners to the sink. The intake applies {@link Selector.onArrival} in
+ * the commit that logs a proposal and hands a decision made there to `emitArrivalDecision`; `run` follows the slot clock to apply cut-offs, close
  * windows (a slot without a decision is logged `missed`) and retry deliveries.
  */
 export class Selector {
@@ -84,14 +84,9 @@ export class Selector {
     return choose(this.deps.strategy, proposals, final, this.deps.priority?.() ?? []);
   }
 
-  /**
-   * The intake accepted `p`: emit the decision its commit made (`decided`), or decide now if
-   * the strategy allows, and emit.
-   */
-  async proposalAccepted(p: AcceptedProposal, decided?: DecideOutcome): Promise<void> {
-    // A proposal for a slot decided before it came was logged ignored when it was accepted.
-    const outcome = decided ?? this.decideSlot(p.slot, false);
-    if (outcome?.winner) return this.emit(outcome.decision, outcome.winner.proposal.payload);
+  /** Emits the decision the intake's commit made with {@link onArrival}, if it made one. */
+  async emitArrivalDecision(decided: DecideOutcome | undefined): Promise<void> {
+    if (decided?.winner) return this.emit(decided.decision, decided.winner.proposal.payload);
   }
 
   /** Decides the slot if the strategy can (`final`: at the cut-off); emits a new decision. */

@@ -129,7 +129,7 @@ export class EmitterService {
       decide: selector.onArrival,
       onAccepted: (p, decided) => {
         metrics.accepted(p.member);
-        void selector.proposalAccepted(p, decided);
+        void selector.emitArrivalDecision(decided);
       },
       onRejected: (code, member) => metrics.rejected(code, member),
     });

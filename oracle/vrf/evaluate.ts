@@ -1,7 +1,7 @@
-import { bytesToBigIntLE, decodeBase58Check, MinaVersion, PALLAS_FIELD_MODULUS } from '../chain/base58.js';
+import { LEDGER_DEPTH } from '../../contracts/vrf-params.js';
+import { bytesToBigIntLE, decodeBase58Check, MinaVersion } from '../chain/base58.js';
 import { loadO1jsModule } from '../chain/o1js-internals.js';
 import { P, Q } from '../crypto/pallas.js';
-export { privateKeyScalar } from '../crypto/keys.js';
 import { permuteWasm, scaleWasm } from '../crypto/kimchi-wasm.js';
 import { prefixedHash } from '../crypto/poseidon.js';
 import { InputError, quoteShort } from '../errors.js';
@@ -20,8 +20,6 @@ import { VRF_TRUNCATED_LIMIT } from './output.js';
  * scalar multiplication in kimchi's wasm. It reproduces the published vectors (`MINA-VRF.md`).
  */
 
-/** Bits of a delegator's ledger index in the message (the ledger depth). */
-export const LEDGER_DEPTH = 35;
 /** Global slots are unsigned 32-bit numbers. */
 export const MAX_SLOT = 2 ** 32 - 1;
 export const MAX_INDEX = 2 ** LEDGER_DEPTH - 1;
@@ -77,7 +75,7 @@ export interface VrfEvaluation {
 /** Evaluates the VRF of private scalar `sk` for (seed, slot, index). */
 export function evaluateVrf(sk: bigint, seed: bigint, slot: number, index: number): VrfEvaluation {
   if (sk <= 0n || sk >= Q) throw new RangeError('the private key must be a nonzero Pallas scalar');
-  if (seed < 0n || seed >= PALLAS_FIELD_MODULUS) throw new RangeError('the seed must be a field element');
+  if (seed < 0n || seed >= P) throw new RangeError('the seed must be a field element');
   const packed = packMessage(slot, index);
   const hashPoint = groupMap(messageHash([seed, packed]));
   const evaluation = scaleWasm(hashPoint, sk);
@@ -102,6 +100,6 @@ export function parseSeed(text: string): bigint {
     if (payload?.length === 32) value = bytesToBigIntLE(payload);
   }
   if (value === undefined) throw new InputError(`the seed is neither a decimal field element nor a base58 epoch seed (2v…): ${quoteShort(t)}`, {});
-  if (value >= PALLAS_FIELD_MODULUS) throw new InputError('the seed is not below the field modulus', {});
+  if (value >= P) throw new InputError('the seed is not below the field modulus', {});
   return value;
 }

@@ -4,10 +4,9 @@
  * base 1/4 (active-slot coefficient f = 3/4), 20 bits of precision per term, 11 terms.
  */
 
-const PER_TERM_BITS = 20n;
-const TERMS = 11;
-/** Coefficients C_1..C_11 of the series for 1 − (1/4)^x, in units of 2^−20 (C_1 without its integer part 1). */
-const COEFFICIENTS = [405058n, -1007582n, 465602n, -161365n, 44739n, -10337n, 2047n, -354n, 54n, -7n, 0n] as const;
+import { THRESHOLD_COEFFICIENTS as COEFFICIENTS, THRESHOLD_TERM_BITS as PER_TERM_BITS } from '../../contracts/vrf-params.js';
+
+const TERMS = COEFFICIENTS.length;
 /** `N` is a fraction in units of 2^−240; a truncated output is one in units of 2^−253. */
 const N_FRACTION_BITS = PER_TERM_BITS * BigInt(TERMS + 1);
 const OUTPUT_FRACTION_BITS = 253n;

@@ -1,14 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { Field, PrivateKey, Provable, UInt32, UInt64 } from 'o1js';
-import { C_POWERS, groupMap, HALF_ODD_PLUS_ONE, VrfProgram, VrfStatement, WinStatement, type GroupMapWitness } from '../../contracts/Vrf.js';
+import { Field, PrivateKey, Provable } from 'o1js';
+import { C_POWERS, groupMap, HALF_ODD_PLUS_ONE, isSquareP, powMod, rootExponent, VrfProgram, WinStatement, type GroupMapWitness } from '../../contracts/Vrf.js';
 import { loadO1jsModule } from '../../oracle/chain/o1js-internals.js';
-
-const modPow = (b: bigint, e: bigint) => {
-  let r = 1n;
-  for (b %= Field.ORDER; e > 0n; e >>= 1n, b = (b * b) % Field.ORDER) if (e & 1n) r = (r * b) % Field.ORDER;
-  return r;
-};
 import { evaluateVrf, groupMap as groupMapOff } from '../../oracle/vrf/evaluate.js';
+import { vrfStatement } from '../../oracle/vrf/statement.js';
 import { isWinning } from '../../oracle/vrf/threshold.js';
 
 const KEY_B = 'EKEEpMELfQkMbJDt2fB4cFXKwSf1x4t7YD4twREy5yuJ84HBZtF9';
@@ -39,27 +34,13 @@ describe('Mina VRF in circuit', () => {
   }, 300_000);
 });
 
-/** The s < 2^31 with y = r·c^s (bit by bit, as the circuit's witness finds it). */
-function dlog(y: bigint, r: bigint, cPow: (e: bigint) => bigint): bigint {
-  let target = (y * modPow(r, Field.ORDER - 2n)) % Field.ORDER;
-  let s = 0n;
-  for (let i = 0; i < 31; i++) {
-    if (modPow(target, 1n << BigInt(31 - i)) !== 1n) {
-      s |= 1n << BigInt(i);
-      target = (target * modPow(cPow(1n << BigInt(i)), Field.ORDER - 2n)) % Field.ORDER;
-    }
-  }
-  expect(target).toBe(1n);
-  return s;
-}
-
 describe('group map attacks (a dishonest witness, refused by the constraints)', () => {
   // A t whose first candidate is a square (so claiming it is not must fail) — found by search.
   const ts = Array.from({ length: 40 }, (_, i) => BigInt(i) * 0x9e3779b97f4a7c15n + 3n);
 
   it('refuses calling a square candidate a non-square, and the other root of the chosen one', async () => {
     const { GroupMapPallas } = await loadO1jsModule<{ GroupMapPallas: { potentialXs(t: bigint): bigint[] } }>('bindings/crypto/elliptic-curve.js');
-    const isSq = (x: bigint) => { const f = (x * x * x + 5n) % Field.ORDER; return f === 0n || modPow(f, (Field.ORDER - 1n) / 2n) === 1n; };
+    const isSq = (x: bigint) => isSquareP((x * x * x + 5n) % Field.ORDER);
     const firstSquare = ts.find((t) => isSq(GroupMapPallas.potentialXs(t)[0]!))!;
     const secondFirst = ts.find((t) => !isSq(GroupMapPallas.potentialXs(t)[0]!) && isSq(GroupMapPallas.potentialXs(t)[1]!))!;
     const mapped = (t: bigint, cheat: GroupMapWitness) => inCircuit(() => {
@@ -74,11 +55,11 @@ describe('group map attacks (a dishonest witness, refused by the constraints)', 
     // root; −y would need s + 2^31 (c^(2^31) = −1), which 31 bits cannot hold; any other s fails.
     const honest = groupMapOff(firstSquare);
     const f = (honest.x ** 3n + 5n) % Field.ORDER;
-    const r = modPow(f, HALF_ODD_PLUS_ONE);
+    const r = powMod(f, HALF_ODD_PLUS_ONE);
     const cPow = (e: bigint) => C_POWERS.reduce((acc, c, i) => (((e >> BigInt(i)) & 1n) === 1n ? (acc * c) % Field.ORDER : acc), 1n);
-    const s = dlog(honest.y, r, cPow);
+    const s = rootExponent(honest.y, r);
     expect((r * cPow(s)) % Field.ORDER).toBe(honest.y);
-    expect((r * cPow(s) * modPow(C_POWERS[30]!, 2n)) % Field.ORDER).toBe(Field.ORDER - honest.y); // c^(2^31) = −1
+    expect((r * cPow(s) * powMod(C_POWERS[30]!, 2n)) % Field.ORDER).toBe(Field.ORDER - honest.y); // c^(2^31) = −1
     expect(await mapped(firstSquare, { rootExponent: s })).toEqual([honest.x, honest.y]);
     for (const other of [s ^ 1n, s ^ (1n << 30n), s ^ 12345n]) await expect(mapped(firstSquare, { rootExponent: other })).rejects.toThrow(/not a square root/);
     expect(await mapped(firstSquare, {})).toEqual([honest.x, honest.y]);
@@ -87,8 +68,7 @@ describe('group map attacks (a dishonest witness, refused by the constraints)', 
 
 describe('VrfProgram (constraints checked, no proof)', () => {
   const sk = PrivateKey.fromBase58(KEY_B);
-  const statement = (slot: number, output: bigint, stake = 1000000000000000n, total = 6000000000001000n) =>
-    new WinStatement({ vrf: new VrfStatement({ publicKey: sk.toPublicKey(), seed: Field(0), slot: UInt32.from(slot), index: Field(2), output: Field(output) }), stake: UInt64.from(stake), total: UInt64.from(total) });
+  const statement = (slot: number, output: bigint) => vrfStatement(sk, { seed: 0n, slot, index: 2, stake: 1000000000000000n, total: 6000000000001000n, output });
   const run = (method: 'evaluate' | 'wins', s: WinStatement, key = sk) =>
     Provable.runAndCheck(async () => {
       const w = Provable.witness(WinStatement, () => s);
@@ -114,9 +94,7 @@ describe('VrfProgram (constraints checked, no proof)', () => {
       { key: PrivateKey.random(), seed: Field.ORDER - 1n, slot: 2 ** 32 - 1, index: 2 ** 35 - 1 },
     ];
     for (const c of cases) {
-      const out = evaluateVrf(c.key.s.toBigInt(), c.seed, c.slot, c.index).truncated;
-      const s = new WinStatement({ vrf: new VrfStatement({ publicKey: c.key.toPublicKey(), seed: Field(c.seed), slot: UInt32.from(c.slot), index: Field(c.index), output: Field(out) }), stake: UInt64.from(1), total: UInt64.from(1) });
-      await run('evaluate', s, c.key);
+      await run('evaluate', vrfStatement(c.key, { ...c, stake: 1n, total: 1n }), c.key);
     }
     await expect(run('evaluate', statement(6, 0n))).rejects.toThrow();
   }, 600_000);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
-import { Cache, Field, PrivateKey, UInt32, UInt64, verify } from 'o1js';
-import { VrfProgram, VrfStatement, WinStatement } from '../../contracts/Vrf.js';
+import { Cache, PrivateKey, verify } from 'o1js';
+import { VrfProgram } from '../../contracts/Vrf.js';
 import { projectRoot } from '../../oracle/paths.js';
-import { evaluateVrf } from '../../oracle/vrf/evaluate.js';
+import { vrfStatement } from '../../oracle/vrf/statement.js';
 import { vrfOutputToBase58 } from '../../oracle/vrf/output.js';
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
@@ -15,10 +15,7 @@ describe('VrfProgram, proved for real', () => {
     const { verificationKey } = await VrfProgram.compile({ cache: Cache.FileSystem(join(projectRoot(), 'cache')) });
     log(`compiled VrfProgram in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const sk = PrivateKey.fromBase58('EKEEpMELfQkMbJDt2fB4cFXKwSf1x4t7YD4twREy5yuJ84HBZtF9');
-    const statement = (slot: number) => {
-      const output = evaluateVrf(sk.s.toBigInt(), 0n, slot, 2).truncated;
-      return new WinStatement({ vrf: new VrfStatement({ publicKey: sk.toPublicKey(), seed: Field(0), slot: UInt32.from(slot), index: Field(2), output: Field(output) }), stake: UInt64.from(1000000000000000n), total: UInt64.from(6000000000001000n) });
-    };
+    const statement = (slot: number) => vrfStatement(sk, { seed: 0n, slot, index: 2, stake: 1000000000000000n, total: 6000000000001000n });
     const b = statement(6);
     expect(vrfOutputToBase58(b.vrf.output.toBigInt())).toBe('48HHFYbaz4d7XkJpWWJw5jN1vEBfPvU31nsX4Ljn74jDo3WyTojL');
     let t = performance.now();

@@ -45,8 +45,8 @@ describe('simulate and backfill commands', () => {
     const blocks = await readBlocksFile(out);
     expect(blocks.length).toBeGreaterThan(0);
     const file = JSON.parse(await readFile(keys, 'utf8')) as { seed: string; totalCurrency: string; producers: { publicKey: string; privateKey: string; accounts: { index: number; balance: string }[] }[] };
-    const { evaluateVrf, parseSeed, privateKeyScalar } = await import('../../oracle/vrf/evaluate.js');
-    const { publicKeyOf } = await import('../../oracle/crypto/keys.js');
+    const { evaluateVrf, parseSeed } = await import('../../oracle/vrf/evaluate.js');
+    const { privateKeyScalar, publicKeyOf } = await import('../../oracle/crypto/keys.js');
     const { isWinning } = await import('../../oracle/vrf/threshold.js');
     expect(BigInt(file.seed)).toBe(parseSeed(seed));
     const byKey = new Map(file.producers.map((p) => [p.publicKey, p]));

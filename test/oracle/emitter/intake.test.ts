@@ -66,7 +66,8 @@ describe('emitter intake', () => {
       poolTag: POOL_TAG,
       window,
       maxPayloadBytes: 4096,
-      onAccepted: (p) => void selector.proposalAccepted(p),
+      decide: selector.onArrival,
+      onAccepted: (_, decided) => void selector.emitArrivalDecision(decided),
     });
     app = buildServer({ intake, log, maxPayloadBytes: 4096, clock, window, strategy: 'first-delivered', pool: { poolTag: POOL_TAG, operator: operator.toPublicKey().toBase58() }, members: () => [...memberSet] });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
