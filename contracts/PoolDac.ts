@@ -21,6 +21,7 @@ import {
   MAX_REGISTERED,
   MemberMap,
   PAYLOAD_EVENT_FIELDS,
+  payloadEventFields,
   PoolParams,
   ProposalKind,
   ProposalPayload,
@@ -185,9 +186,9 @@ export class PoolDac extends TokenContract {
     const tally = this.internal.mint({ address: tallyAddress(id), amount: UInt64.from(TallyUnits.active) });
     tally.account.isNew.requireEquals(Bool(true));
     this.emitEvent('proposed', new ProposedEvent({ id, record: { ...record, payloadHash: Field(0) } as ProposalRecord }));
-    const fields = ProposalPayload.toFields(payload);
-    this.emitEvent('payloadA', new PayloadEvent({ id, fields: fields.slice(0, PAYLOAD_EVENT_FIELDS) }));
-    this.emitEvent('payloadB', new PayloadEvent({ id, fields: fields.slice(PAYLOAD_EVENT_FIELDS) }));
+    const [a, b] = payloadEventFields(payload);
+    this.emitEvent('payloadA', new PayloadEvent({ id, fields: a }));
+    this.emitEvent('payloadB', new PayloadEvent({ id, fields: b }));
   }
 
   /**

@@ -4,6 +4,7 @@ import {
   DeployArgs,
   Field,
   MerkleTree,
+  Poseidon,
   Provable,
   PublicKey,
   Signature,
@@ -16,7 +17,9 @@ import {
   method,
   state,
 } from 'o1js';
+import { BackfillRegistry, RecordWitness } from './BackfillRegistry.js';
 import { BITMAP_BITS, Bitmap } from './Bitmap.js';
+import { DesignatedProducerProof } from './DesignatedProducer.js';
 import { PoolDac } from './PoolDac.js';
 import {
   AccountTag,
@@ -35,6 +38,7 @@ import {
   SignedBlockProposal,
   UpgradeTarget,
   appliedReceiptAddress,
+  backfillReceiptAddress,
   claimReceiptAddress,
   claimsAddress,
   memberEntryIn,
@@ -73,6 +77,9 @@ export const RewardPoolErrors = {
   notSpend: 'Proposal is not a treasury spend',
   notUpgrade: 'Proposal is not an upgrade of RewardPool',
   vkMismatch: 'Verification key does not match the proposal',
+  wrongRegistry: 'Not the pool\'s backfill registry',
+  alreadyCompensated: 'This backfilled slot was already compensated',
+  backfillUncovered: 'The pool\'s balance beyond what members are owed does not cover the compensation',
   noTransfers: 'Reward pool receipts and counters cannot be transferred',
 } as const;
 
@@ -81,6 +88,8 @@ const EMPTY_REPORTS_ROOT = new MerkleTree(REPORT_TREE_HEIGHT).getRoot();
 /** Initial state of the reward pool. */
 export interface RewardPoolInit {
   dac: PublicKey;
+  /** The pool's BackfillRegistry (fixed at deployment). */
+  registry: PublicKey;
 }
 
 /**
@@ -106,6 +115,8 @@ export class RewardPool extends TokenContract {
   @state(UInt64) totalReported = State<UInt64>();
   /** The paid counter's address (set at deployment, never changed: reading it conflicts with nothing). */
   @state(PublicKey) paidCounter = State<PublicKey>();
+  /** Hash of the BackfillRegistry's address (set at deployment, never changed). */
+  @state(Field) registry = State<Field>();
 
   readonly events = {
     reportPosted: ReportPostedEvent,
@@ -118,6 +129,7 @@ export class RewardPool extends TokenContract {
     deposited: DepositedEvent,
     spent: SpentEvent,
     upgraded: UpgradedEvent,
+    compensated: CompensatedEvent,
   };
 
   /**
@@ -135,6 +147,7 @@ export class RewardPool extends TokenContract {
     this.nextEpoch.set(UInt32.zero);
     this.totalReported.set(UInt64.zero);
     this.paidCounter.set(paidCounterAddress(this.address));
+    this.registry.set(Poseidon.hash(args.init.registry.toFields()));
   }
 
   /** Creates the paid counter (balance = 1 + paid); part of the deploy transaction. */
@@ -335,6 +348,28 @@ export class RewardPool extends TokenContract {
     this.emitEvent('spent', new SpentEvent({ id, to: payload.key, amount: payload.amount }));
   }
 
+  /**
+   * Pays a designated producer the pool's compensation for a backfilled slot, once per slot:
+   * the registry records the designation from its proof against the current commitment (see
+   * `BackfillRegistry.record`), and the pool sends `backfillCompensation` to the producer
+   * from the balance that is not owed to members. Anyone may submit it; only the proven
+   * producer is paid. `paid` is the paid counter's value; `oracle` the pool's oracle key.
+   */
+  @method async payBackfill(registryAddress: PublicKey, proof: DesignatedProducerProof, witness: RecordWitness, oracle: PublicKey, params: PoolParams, paid: UInt64) {
+    Poseidon.hash(registryAddress.toFields()).assertEquals(this.registry.getAndRequireEquals(), RewardPoolErrors.wrongRegistry);
+    const s = await new BackfillRegistry(registryAddress).record(proof, witness);
+    await new PoolDac(this.dac.getAndRequireEquals()).reportAuthority(oracle, params);
+    const receipt = this.internal.mint({ address: backfillReceiptAddress(s.commitment, s.slot), amount: UInt64.one });
+    receipt.account.isNew.requireEquals(Bool(true));
+    const amount = params.backfillCompensation.toUInt64().mul(MILLIMINA);
+    const counter = this.internal.mint({ address: this.paidCounter.getAndRequireEquals(), amount: UInt64.zero });
+    counter.account.balance.requireEquals(paid.add(1));
+    const owed = this.totalReported.getAndRequireEquals().sub(paid);
+    this.account.balance.requireBetween(owed.add(amount), UInt64.MAXINT());
+    this.send({ to: s.producer, amount });
+    this.emitEvent('compensated', new CompensatedEvent({ slot: s.slot, producer: s.producer, amount, commitment: s.commitment }));
+  }
+
   /** Applies a passed upgrade of this contract, once: sets the verification key voted for. */
   @method async upgrade(record: ProposalRecord, payload: ProposalPayload, vk: VerificationKey) {
     record.kind.equals(UInt32.from(ProposalKind.upgrade)).assertTrue(RewardPoolErrors.notUpgrade);
@@ -395,3 +430,7 @@ export class RuledEvent extends Struct({ epoch: UInt32, decision: UInt32, propos
 export class DepositedEvent extends Struct({ amount: UInt64 }) {}
 export class SpentEvent extends Struct({ id: Field, to: PublicKey, amount: UInt64 }) {}
 export class UpgradedEvent extends Struct({ id: Field, vkHash: Field }) {}
+export class CompensatedEvent extends Struct({ slot: UInt32, producer: PublicKey, amount: UInt64, commitment: Field }) {}
+
+/** Nanomina per millimina, the unit of `backfillCompensation`. */
+const MILLIMINA = 1_000_000;

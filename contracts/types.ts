@@ -99,6 +99,8 @@ export const PARAM_BOUNDS = {
   challengeWindow: [1, SLOTS_PER_EPOCH / 2],
   emitterStrategy: [0, 2],
   backfillWindow: [1, SLOTS_PER_EPOCH],
+  /** In millimina (0.001 MINA): at most 1,000 MINA per backfilled slot. */
+  backfillCompensation: [0, 1_000_000],
   rewardPolicy: [0, 0],
   operatorFeePercent: [0, 100],
 } as const satisfies Record<string, readonly [number, number]>;
@@ -120,6 +122,8 @@ export class PoolParams extends Struct({
   emitterStrategy: UInt32,
   /** Backfill waitlist window, in slots. */
   backfillWindow: UInt32,
+  /** What `RewardPool.payBackfill` pays a designated producer per backfilled slot, in millimina (0.001 MINA). */
+  backfillCompensation: UInt32,
   rewardPolicy: UInt32,
   /** Percent of each epoch's reward paid to the operator before the even split. */
   operatorFeePercent: UInt32,
@@ -191,8 +195,18 @@ export class ProposalPayload extends Struct({
     return Poseidon.hash(ProposalPayload.toFields(this));
   }
 }
-/** Payload fields per `payload` event (two events carry a payload). */
-export const PAYLOAD_EVENT_FIELDS = 14;
+/** Payload fields per `payload` event (two events carry a payload; the second is padded with zeros). */
+export const PAYLOAD_EVENT_FIELDS = 15;
+/** The payload's fields split in two events' worth, the second padded with zeros. */
+export function payloadEventFields(payload: ProposalPayload): [Field[], Field[]] {
+  const fields = ProposalPayload.toFields(payload);
+  const padded = [...fields, ...Array.from({ length: 2 * PAYLOAD_EVENT_FIELDS - fields.length }, () => Field(0))];
+  return [padded.slice(0, PAYLOAD_EVENT_FIELDS), padded.slice(PAYLOAD_EVENT_FIELDS)];
+}
+/** The payload two `payload` events carry. */
+export function payloadFromEventFields(a: Field[], b: Field[]): ProposalPayload {
+  return new ProposalPayload(ProposalPayload.fromFields([...a, ...b].slice(0, ProposalPayload.sizeInFields())));
+}
 
 /**
  * A proposal as committed: its hash is the proposal's id, and the addresses of its tally
@@ -325,6 +339,7 @@ export const AccountTag = {
   paidCounter: Field(5),
   spendReceipt: Field(6),
   upgradeReceipt: Field(7),
+  backfillReceipt: Field(8),
 } as const;
 
 /** A quadratic non-square of the base field (Euler's criterion: 5^((p−1)/2) = −1). */
@@ -391,6 +406,11 @@ export function claimReceiptAddress(recordHash: Field, member: PublicKey): Publi
 /** Address of the reward pool's paid counter (balance = 1 + nanomina paid out of reports). */
 export function paidCounterAddress(pool: PublicKey): PublicKey {
   return derivedAddress([AccountTag.paidCounter, ...pool.toFields()]);
+}
+
+/** Address of the receipt that a backfilled slot was compensated under a commitment (paid once). */
+export function backfillReceiptAddress(commitment: Field, slot: UInt32): PublicKey {
+  return derivedAddress([AccountTag.backfillReceipt, commitment, slot.value]);
 }
 
 /** Address of the receipt that a passed proposal was applied (spent, upgraded). */

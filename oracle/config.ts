@@ -28,7 +28,7 @@ const deployAliasSchema = z.object({
   /** Fee in MINA, as a decimal string. */
   fee: z.string().regex(/^\d+(\.\d{1,9})?$/, 'expected a MINA amount such as "0.1"'),
   /** Written back after a deploy. */
-  addresses: z.object({ PoolDac: b62, RewardPool: b62, PoolVault: b62 }).optional(),
+  addresses: z.object({ PoolDac: b62, RewardPool: b62, PoolVault: b62, BackfillRegistry: b62.optional() }).optional(),
 });
 
 export const deployConfigSchema = z.object({

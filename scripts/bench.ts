@@ -111,7 +111,7 @@ async function contractTask(task: string, cacheDir: string): Promise<ContractFig
   const floorMs = performance.now() - t0;
   await chain.submit(touch.sign([deployer]));
   const poster = new TransactionPoster({ chain, fee: 100_000_000n });
-  const params = { quorumPercent: 50, approvalPercent: 60, votingPeriod: 10, timelock: 5, executionWindow: 20, challengeWindow: 30, emitterStrategy: 0, backfillWindow: 47, rewardPolicy: 0, operatorFeePercent: 5, operator: oracle.toPublicKey().toBase58() };
+  const params = { quorumPercent: 50, approvalPercent: 60, votingPeriod: 10, timelock: 5, executionWindow: 20, challengeWindow: 30, emitterStrategy: 0, backfillWindow: 47, backfillCompensation: 10_000, rewardPolicy: 0, operatorFeePercent: 5, operator: oracle.toPublicKey().toBase58() };
   const counterStart = performance.now();
   const { addresses } = await deployPool({ poster, deployer, dacKey: PrivateKey.random(), poolKey: PrivateKey.random(), members: [alice, bob].map((k) => k.toPublicKey().toBase58()), oracle: oracle.toPublicKey().toBase58(), params, constitutionHash: Field(1) });
   const proofs = [{ method: 'RewardPool.openCounter', calls: [] as string[], proveMs: performance.now() - counterStart }];

@@ -18,6 +18,8 @@ export interface WaitlistRun {
   /** Present when the run was asked to record them. */
   emptySlotList?: number[];
   backfilled?: BackfilledSlot[];
+  /** The slot each backfilled producer joined in (the slot it lost), in the order of `backfilled`. */
+  lostSlots?: number[];
 }
 
 /**
@@ -29,6 +31,7 @@ export function runWaitlist(prepared: PreparedRange, window: number, record = tr
   const list = new Waitlist<number>(window);
   const emptySlotList: number[] = [];
   const backfilled: BackfilledSlot[] = [];
+  const lostSlots: number[] = [];
   let emptySlots = 0;
   for (let s = from; s <= to; s++) {
     const i = s - from;
@@ -40,10 +43,11 @@ export function runWaitlist(prepared: PreparedRange, window: number, record = tr
       if (record) emptySlotList.push(s);
     } else if (record) {
       backfilled.push({ slot: s, producer: producers[designated.producer]! });
+      lostSlots.push(designated.addedSlot);
     }
   }
   return record
-    ? { emptySlots, waitlistLengthAtEnd: list.length, emptySlotList, backfilled }
+    ? { emptySlots, waitlistLengthAtEnd: list.length, emptySlotList, backfilled, lostSlots }
     : { emptySlots, waitlistLengthAtEnd: list.length };
 }
 

@@ -1,4 +1,5 @@
 import { AccountUpdate, Field, PublicKey, Signature, UInt32, UInt64, VerificationKey, type PrivateKey } from 'o1js';
+import { BackfillRegistry } from '../../contracts/BackfillRegistry.js';
 import { Bitmap } from '../../contracts/Bitmap.js';
 import { PoolDac } from '../../contracts/PoolDac.js';
 import { PoolVault } from '../../contracts/PoolVault.js';
@@ -77,6 +78,7 @@ export class PoolClient {
   readonly dac: PoolDac;
   readonly pool: RewardPool;
   readonly vault: PoolVault;
+  readonly registry: BackfillRegistry;
   readonly names: Map<string, string>;
   private mirrorState?: PoolMirror;
   private readonly log: Log;
@@ -87,6 +89,7 @@ export class PoolClient {
     this.dac = new PoolDac(deps.addresses.dac);
     this.pool = new RewardPool(deps.addresses.pool);
     this.vault = new PoolVault(deps.addresses.vault);
+    this.registry = new BackfillRegistry(deps.addresses.registry);
     this.names = deps.names ?? new Map();
     this.log = deps.log ?? (() => {});
   }
@@ -99,7 +102,7 @@ export class PoolClient {
   }
 
   get addresses(): PoolAddresses {
-    return { dac: this.dac.address, pool: this.pool.address, vault: this.vault.address };
+    return { dac: this.dac.address, pool: this.pool.address, vault: this.vault.address, registry: this.registry.address };
   }
 
   get mirror(): PoolMirror {

@@ -54,12 +54,14 @@ export async function deployAlias(o: DeployAliasOptions): Promise<DeployAliasRes
   // Keys: created on the local chain when missing; required on a network.
   const keyAt = async (path: string) => (local ? (await readOrCreateKey(resolve(o.root, path))).key : readKey(resolve(o.root, path)));
   const poolKeyPath = alias.keyPath.replace(/\.json$/, '') + '-reward-pool.json';
-  let [dacKey, poolKey] = [await keyAt(alias.keyPath), await keyAt(poolKeyPath)];
+  const registryKeyPath = alias.keyPath.replace(/\.json$/, '') + '-backfill-registry.json';
+  let [dacKey, poolKey, registryKey] = [await keyAt(alias.keyPath), await keyAt(poolKeyPath), await keyAt(registryKeyPath)];
   if (o.force && alias.addresses && dacKey.toPublicKey().toBase58() === alias.addresses.PoolDac) {
     if (!local) throw new UsageError(`--force: ${alias.keyPath} holds the deployed PoolDac's key; give new contract key files for the new pool`);
-    [dacKey, poolKey] = [PrivateKey.random(), PrivateKey.random()];
+    [dacKey, poolKey, registryKey] = [PrivateKey.random(), PrivateKey.random(), PrivateKey.random()];
     await writeKey(resolve(o.root, alias.keyPath), dacKey);
     await writeKey(resolve(o.root, poolKeyPath), poolKey);
+    await writeKey(resolve(o.root, registryKeyPath), registryKey);
   }
   const deployer = await keyAt(alias.feepayerKeyPath);
   const keys: Record<string, string> = { deployer: alias.feepayerKeyPath };
@@ -90,6 +92,7 @@ export async function deployAlias(o: DeployAliasOptions): Promise<DeployAliasRes
     deployer,
     dacKey,
     poolKey,
+    registryKey,
     members: members.map((m) => m.publicKey),
     oracle: oracle.toBase58(),
     params: { ...pool.params, operator: operator.toBase58() },
@@ -102,9 +105,9 @@ export async function deployAlias(o: DeployAliasOptions): Promise<DeployAliasRes
   // Write the addresses back under the alias, and the names of the key files on this machine.
   const configFile = join(o.root, 'deploy.config.json');
   const config = parseJsonText(await readFile(configFile, 'utf8'), configFile) as { deployAliases: Record<string, Record<string, unknown>> };
-  config.deployAliases[o.alias]!.addresses = { PoolDac: result.addresses.dac.toBase58(), RewardPool: result.addresses.pool.toBase58(), PoolVault: result.addresses.vault.toBase58() };
+  config.deployAliases[o.alias]!.addresses = { PoolDac: result.addresses.dac.toBase58(), RewardPool: result.addresses.pool.toBase58(), PoolVault: result.addresses.vault.toBase58(), BackfillRegistry: result.addresses.registry.toBase58() };
   await writeJsonAtomic(configFile, config);
   await writeStateFile(o.root, o.alias, keys);
-  o.log(`deployed; the deployer paid fees and ${nanoToMina(4n * NANO_PER_MINA)} MINA of account creation`);
+  o.log(`deployed; the deployer paid fees and ${nanoToMina(5n * NANO_PER_MINA)} MINA of account creation`);
   return { ...out, addresses: result.addresses };
 }

@@ -7,6 +7,7 @@ import {
   MemberMap,
   ProposalKind,
   ProposalPayload,
+  payloadFromEventFields,
   ProposalRecord,
   REPORT_TREE_HEIGHT,
   ReportRecord,
@@ -23,6 +24,7 @@ export interface PoolAddresses {
   dac: PublicKey;
   pool: PublicKey;
   vault: PublicKey;
+  registry: PublicKey;
 }
 
 /** A proposal as the mirror knows it: numbered in the order proposals were made. */
@@ -174,7 +176,7 @@ export class PoolMirror {
     const parts = this.pending(id);
     if (!parts.record || !parts.a || !parts.b) return;
     this.payloadParts.delete(id.toString());
-    const payload = new ProposalPayload(ProposalPayload.fromFields([...parts.a, ...parts.b]));
+    const payload = payloadFromEventFields(parts.a, parts.b);
     const record = new ProposalRecord({ ...parts.record, payloadHash: payload.digest() });
     if (!record.id().equals(id).toBoolean()) throw new MirrorMismatch(`proposal ${id.toString().slice(0, 12)}…: its events do not hash to its id`);
     const p: MirroredProposal = { number: this.proposals.length, id, record, payload, status: 'open', votes: [] };

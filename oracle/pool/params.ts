@@ -11,6 +11,8 @@ export interface PoolParamsJson {
   challengeWindow: number;
   emitterStrategy: number;
   backfillWindow: number;
+  /** Compensation per backfilled slot, in millimina. */
+  backfillCompensation: number;
   rewardPolicy: number;
   operatorFeePercent: number;
   operator: string;

@@ -95,7 +95,8 @@ export class PoolSession {
   async openPool(): Promise<PoolClient> {
     const a = this.alias.addresses;
     if (!a) throw new PoolError('NOT_DEPLOYED', `no pool is deployed under alias '${this.aliasName}' (deploy.config.json has no addresses for it): run npm run deploy -- ${this.aliasName}`);
-    const addresses = { dac: PublicKey.fromBase58(a.PoolDac), pool: PublicKey.fromBase58(a.RewardPool), vault: PublicKey.fromBase58(a.PoolVault) };
+    if (!a.BackfillRegistry) throw new PoolError('NOT_DEPLOYED', `alias '${this.aliasName}' has no BackfillRegistry address (deployed by an older version): deploy again with npm run deploy -- ${this.aliasName} --force`);
+    const addresses = { dac: PublicKey.fromBase58(a.PoolDac), pool: PublicKey.fromBase58(a.RewardPool), vault: PublicKey.fromBase58(a.PoolVault), registry: PublicKey.fromBase58(a.BackfillRegistry) };
     this.log(`reading the pool from ${this.chain.label} (its events rebuild the members, proposals and reports)`);
     this.poolClient = await PoolClient.open({ chain: this.chain, poster: this.poster, addresses, names: this.names });
     return this.poolClient;

@@ -20,6 +20,7 @@ export function testParams(operator: PublicKey, overrides: Partial<PoolParamsJso
     challengeWindow: 30,
     emitterStrategy: 0,
     backfillWindow: 47,
+    backfillCompensation: 10_000,
     rewardPolicy: 0,
     operatorFeePercent: 0,
     operator: operator.toBase58(),
