@@ -1,4 +1,4 @@
-import { DeployArgs, Field, MerkleTree, MerkleWitness, Poseidon, PublicKey, Signature, SmartContract, State, Struct, UInt32, method, state } from 'o1js';
+import { Bool, DeployArgs, Field, MerkleTree, MerkleWitness, Poseidon, PublicKey, Signature, SmartContract, State, Struct, UInt32, method, state } from 'o1js';
 import { BackfillCommitment, DesignatedProducerProof, DesignationStatement } from './DesignatedProducer.js';
 import { PoolDac } from './PoolDac.js';
 import { INCLUSION_SLACK, PoolParams, SLOTS_PER_EPOCH, poolContractPermissions, poolTagOf } from './types.js';
@@ -58,7 +58,9 @@ export class BackfillRegistry extends SmartContract {
 
   async deploy(args: DeployArgs & { init: BackfillRegistryInit }): Promise<void> {
     await super.deploy(args);
+    // The account may exist already: the deployer's payment covers its creation fee only if it is new.
     this.account.isNew.requireNothing();
+    this.self.body.implicitAccountCreationFee = Bool(true);
     this.account.permissions.set(poolContractPermissions());
     this.dac.set(args.init.dac);
     this.commitment.set(Field(0));

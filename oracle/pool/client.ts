@@ -1,5 +1,6 @@
 import { AccountUpdate, Field, PublicKey, Signature, UInt32, UInt64, VerificationKey, type PrivateKey } from 'o1js';
 import { BackfillRegistry } from '../../contracts/BackfillRegistry.js';
+import type { BackfillCommitment, DesignatedProducerProof } from '../../contracts/DesignatedProducer.js';
 import { Bitmap } from '../../contracts/Bitmap.js';
 import { PoolDac } from '../../contracts/PoolDac.js';
 import { PoolVault } from '../../contracts/PoolVault.js';
@@ -17,6 +18,7 @@ import {
   UpgradeTarget,
   VoteChoice,
   appliedReceiptAddress,
+  backfillReceiptAddress,
   claimReceiptAddress,
   claimsAddress,
   paidCounterAddress,
@@ -26,6 +28,7 @@ import {
   type ProposalKindName,
 } from '../../contracts/types.js';
 import { nanoToMina } from '../amount.js';
+import { BackfillRecords } from '../backfill/records.js';
 import type { Chain, Inclusion } from '../chain/chain.js';
 import { TransactionRejected } from '../chain/chain.js';
 import { isStale } from '../chain/explain.js';
@@ -524,6 +527,70 @@ export class PoolClient {
     if (take <= 0n) throw new PoolActionError('NOTHING_TO_SWEEP', 'the vault holds no MINA: nothing to sweep');
     if (take > vault) throw new PoolActionError('NOT_ENOUGH_FUNDS', `the vault holds ${nanoToMina(vault)} MINA, less than ${nanoToMina(take)}`);
     return { request: this.request(`sweep ${nanoToMina(take)} MINA from the vault`, sender, () => this.vault.sweep(UInt64.from(take))), result: () => ({ amount: take }) };
+  }
+
+  // ---------------------------------------------------------------- backfill
+
+  /** The BackfillRegistry's commitment and records, rebuilt from its events and checked against its state. */
+  async backfill(): Promise<BackfillRecords> {
+    this.chain.use();
+    const account = await this.chain.account(this.registry.address);
+    if (!account?.zkapp) throw new PoolError('NOT_DEPLOYED', `no BackfillRegistry at ${this.registry.address.toBase58()} on ${this.chain.label}`);
+    const records = BackfillRecords.fromEvents(decodeEvents(this.registry.events, await this.chain.events(this.registry.address), 'BackfillRegistry'));
+    records.verify({ commitment: this.registry.commitment.get(), records: this.registry.records.get(), nextFrom: this.registry.nextFrom.get() }, this.registry.address);
+    return records;
+  }
+
+  /** Posts the oracle's signed commitment of a slot range that has passed; the checks are the contract's, in words. */
+  async commitBackfill(sender: PrivateKey, commitment: BackfillCommitment, signature: Signature, oracle: PublicKey): Promise<Action> {
+    const mirror = this.mirror;
+    const [from, to, epoch] = [commitment.from, commitment.to, commitment.epoch].map((v) => Number(v.toBigint())) as [number, number, number];
+    if (oracle.toBase58() !== mirror.oracle) throw new PoolActionError('WRONG_ORACLE', `${this.who(oracle)} is not the pool's oracle (${this.who(mirror.oracle)})`);
+    if (!signature.verify(oracle, commitment.message(poolTagOf(this.dac.address))).toBoolean()) throw new PoolActionError('BAD_SIGNATURE', 'the commitment is not signed by the oracle key');
+    const next = (await this.backfill()).nextFrom();
+    if (from < next) throw new PoolActionError('OVERLAPS', `the commitment starts at slot ${from}, before the end of the previous one (next free slot ${next})`, { from, next });
+    if (from > to) throw new PoolActionError('EMPTY_RANGE', `the commitment's range ${from}–${to} is empty`);
+    const start = epoch * SLOTS_PER_EPOCH;
+    if (from < start || to >= start + SLOTS_PER_EPOCH) throw new PoolActionError('NOT_ONE_EPOCH', `slots ${from}–${to} are not within epoch ${epoch} (${start}–${start + SLOTS_PER_EPOCH - 1})`);
+    const now = await this.now();
+    if (to >= now) throw new PoolActionError('NOT_PASSED', `the commitment covers slots up to ${to}; commit it after ${await this.when(to + 1, now)}`);
+    if (Number(commitment.window.toBigint()) !== mirror.params.backfillWindow) throw new PoolActionError('WRONG_WINDOW', `the commitment's window is ${commitment.window.toString()} slots, the pool's is ${mirror.params.backfillWindow}`);
+    const params = paramsFromJson(mirror.params);
+    return {
+      request: { ...this.request(`commit backfill slots ${from}–${to}`, sender, () => this.registry.commit(commitment, signature, oracle, params, UInt32.from(now))), accounts: [this.dac.address, this.registry.address] },
+      result: () => undefined,
+    };
+  }
+
+  /**
+   * Records a designated producer of a backfilled slot from its proof and pays it the pool's
+   * compensation, once per slot. Anyone may submit it; only the proven producer is paid.
+   */
+  async payBackfill(sender: PrivateKey, proof: DesignatedProducerProof): Promise<Action<{ amount: bigint }>> {
+    const s = proof.publicInput;
+    const slot = Number(s.slot.toBigint());
+    const producer = s.producer.toBase58();
+    const records = await this.backfill();
+    if (!records.commitment) throw new PoolActionError('NO_COMMITMENT', 'the oracle has not committed any backfill range yet');
+    if (!s.commitment.equals(records.commitment.hash()).toBoolean()) throw new PoolActionError('STALE_COMMITMENT', `the proof for slot ${slot} is against an older commitment: prove it again against the current one (slots ${records.commitment.from.toString()}–${records.commitment.to.toString()})`, { slot });
+    if (!s.viaWaitlist.toBoolean()) throw new PoolActionError('NOT_DESIGNATED', `the proof shows ${this.who(producer)} won slot ${slot} by its own VRF: only a designated producer is compensated`, { slot });
+    const taken = records.recorded.get(slot);
+    if (taken !== undefined && taken !== producer) throw new PoolActionError('SLOT_TAKEN', `slot ${slot} already has a designated producer: ${this.who(taken)}`, { slot });
+    if (await this.exists(backfillReceiptAddress(s.commitment, s.slot), this.pool.deriveTokenId())) throw new PoolActionError('ALREADY_COMPENSATED', `slot ${slot} was already compensated`, { slot });
+    const params = paramsFromJson(this.mirror.params);
+    const amount = BigInt(this.mirror.params.backfillCompensation) * 1_000_000n;
+    const { pool, owed, paid } = await this.funds();
+    if (pool < owed + amount) throw new PoolActionError('NOT_COVERED', `the pool holds ${nanoToMina(pool)} MINA and owes ${nanoToMina(owed)} to members: the compensation of ${nanoToMina(amount)} MINA is not covered`);
+    const newAccounts = 1 + ((await this.exists(s.producer)) ? 0 : 1);
+    const oracle = PublicKey.fromBase58(this.mirror.oracle);
+    const witness = records.witness(slot);
+    return {
+      request: {
+        ...this.request(`compensate ${this.who(producer)} for backfilling slot ${slot}`, sender, () => this.pool.payBackfill(this.registry.address, proof, witness, oracle, params, UInt64.from(paid)), newAccounts),
+        accounts: [this.dac.address, this.pool.address, this.registry.address],
+      },
+      result: () => ({ amount }),
+    };
   }
 
   // ---------------------------------------------------------------- rewards

@@ -1,7 +1,7 @@
 import { Bool, Field, MerkleTree, PublicKey, UInt32, UInt64 } from 'o1js';
 import { Bitmap } from '../../contracts/Bitmap.js';
 import type { CanceledEvent, ConfiguredEvent, ExecutedEvent, MembersEvent, ParametersEvent, PayloadEvent, ProposedEvent, VotedEvent } from '../../contracts/PoolDac.js';
-import type { ClaimedEvent, ClaimsOpenedEvent, DisputedEvent, EligibleEvent, ReportPostedEvent, RuledEvent, SlashedEvent } from '../../contracts/RewardPool.js';
+import type { ClaimedEvent, CompensatedEvent, ClaimsOpenedEvent, DisputedEvent, EligibleEvent, ReportPostedEvent, RuledEvent, SlashedEvent } from '../../contracts/RewardPool.js';
 import {
   EpochReport,
   MemberMap,
@@ -83,6 +83,8 @@ export class PoolMirror {
   memberCount = 0;
   readonly proposals: MirroredProposal[] = [];
   readonly reports = new Map<number, MirroredReport>();
+  /** Backfilled slots compensated, in the order they were paid. */
+  readonly compensations: { slot: number; producer: string; amount: bigint }[] = [];
   totalReported = 0n;
   nextEpoch = 0;
   private readonly maps = new Map<string, MemberMap>();
@@ -277,6 +279,11 @@ export class PoolMirror {
       case 'claimed': {
         const e = event as ClaimedEvent;
         this.report(Number(e.epoch.toBigint()))?.claimed.set(e.member.toBase58(), e.amount.toBigInt());
+        return;
+      }
+      case 'compensated': {
+        const e = event as CompensatedEvent;
+        this.compensations.push({ slot: Number(e.slot.toBigint()), producer: e.producer.toBase58(), amount: e.amount.toBigInt() });
         return;
       }
       case 'deposited':
