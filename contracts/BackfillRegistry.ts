@@ -1,4 +1,4 @@
-import { Bool, DeployArgs, Field, MerkleTree, MerkleWitness, Poseidon, PublicKey, Signature, SmartContract, State, Struct, UInt32, method, state } from 'o1js';
+import { Bool, DeployArgs, Field, MerkleTree, MerkleWitness, Poseidon, PublicKey, Signature, SmartContract, State, UInt32, method, state } from 'o1js';
 import { BackfillCommitment, DesignatedProducerProof, DesignationStatement } from './DesignatedProducer.js';
 import { PoolDac } from './PoolDac.js';
 import { INCLUSION_SLACK, PoolParams, SLOTS_PER_EPOCH, poolContractPermissions, poolTagOf } from './types.js';

@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { Cache, PublicKey, type PrivateKey } from 'o1js';
+import { BackfillRegistry } from '../../contracts/BackfillRegistry.js';
+import { DesignatedProducer } from '../../contracts/DesignatedProducer.js';
 import { PoolDac } from '../../contracts/PoolDac.js';
 import { PoolVault } from '../../contracts/PoolVault.js';
 import { RewardPool } from '../../contracts/RewardPool.js';
@@ -23,11 +25,13 @@ export async function loadAlias(root: string, name: string): Promise<{ config: D
 /** Compiles the contracts with the file cache in `cache/`, saying what it does and how long it took. */
 export async function compileContracts(root: string, log: Log): Promise<void> {
   const cache = Cache.FileSystem(join(root, 'cache'));
-  for (const contract of [PoolDac, RewardPool, PoolVault]) {
+  // The program first: BackfillRegistry and RewardPool verify its proofs.
+  for (const contract of [DesignatedProducer, BackfillRegistry, PoolDac, RewardPool, PoolVault]) {
+    const name = contract === DesignatedProducer ? 'DesignatedProducer' : contract.name;
     const t0 = Date.now();
-    log(`compiling ${contract.name} (cache: cache/; minutes the first time, seconds after)`);
+    log(`compiling ${name} (cache: cache/; minutes the first time, seconds after)`);
     await contract.compile({ cache });
-    log(`compiled ${contract.name} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    log(`compiled ${name} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
 }
 

@@ -1,12 +1,14 @@
 import { AccountUpdate, Field, PrivateKey, UInt32, UInt64, VerificationKey } from 'o1js';
 import { Bitmap } from '../../contracts/Bitmap.js';
+import { DesignatedProducer } from '../../contracts/DesignatedProducer.js';
 import { ProposalPayload, Ruling, RulingPayload, SLOTS_PER_EPOCH, UpgradeTarget } from '../../contracts/types.js';
+import { exampleNetwork } from '../backfill/example.js';
 import type { Action, PoolClient } from './client.js';
 import { signBlockProposal } from './operations.js';
 
 /** One transaction of the walkthrough: which method it proves and how long building and proving took. */
 export interface WalkthroughStep {
-  contract: 'PoolDac' | 'RewardPool' | 'PoolVault';
+  contract: 'PoolDac' | 'RewardPool' | 'PoolVault' | 'BackfillRegistry';
   method: string;
   /** Methods of other contracts called (and proved) inside it. */
   calls: string[];
@@ -26,12 +28,15 @@ export interface WalkthroughContext {
   /** Lets the chain reach a later slot. */
   advanceTo: (slot: number) => Promise<unknown>;
   onStep?: (step: WalkthroughStep) => void;
+  /** Called after a ZkProgram proof made on the way (the designated producer's), with its time. */
+  onProgram?: (name: string, ms: number) => void;
 }
 
 /**
  * Runs every method of the three contracts once, in an order the rules allow: deposit,
  * a vault sweep, propose, vote, cancel, execute (adding a member, a spend, upgrades of both
- * contracts to the code they already run), spend, upgrade, report (checks the oracle on
+ * contracts to the code they already run), spend, upgrade, a backfill commitment and a
+ * designated producer's compensation (with its DesignatedProducer proof), report (checks the oracle on
  * PoolDac), slash an equivocation, dispute, rule on it, open the claims and claim. With
  * proofs enabled, each step is a real proof. Needs a quorum of at most 50 % and a chain
  * past the end of an epoch.
@@ -78,6 +83,20 @@ export async function walkthrough(ctx: WalkthroughContext): Promise<WalkthroughS
   await run('PoolDac', 'upgrade', [], () => client.execute(bob, upDac, { vk: dacVk }));
   await client.submit(await client.execute(bob, upPool));
   await run('RewardPool', 'upgrade', ['PoolDac.assertExecuted'], () => client.applyExecuted(bob, upPool, { vk: poolVk }));
+
+  // Backfill: the oracle commits the first slots of the last epoch, where the example network's
+  // producer A lost slot N and was designated for N + 1; its proof records it and it is paid.
+  const last = Math.floor((await client.now()) / SLOTS_PER_EPOCH) - 1;
+  const net = exampleNetwork(last, client.mirror.params.backfillWindow);
+  const [lost] = net.wins(net.a, net.current, net.start, 1) as [number];
+  const plan = net.plan([{ slot: lost + 1, producer: net.a.toPublicKey().toBase58(), lostSlot: lost }], { to: lost + 1 });
+  await run('BackfillRegistry', 'commit', ['PoolDac.reportAuthority'], () => client.commitBackfill(operator, plan.commitment, plan.sign(ctx.oracle, client.dac.address), ctx.oracle.toPublicKey()));
+  const { statement, witness } = plan.eligibility(net.a, lost + 1);
+  DesignatedProducer.setProofsEnabled(client.chain.proofsEnabled);
+  const t0 = performance.now();
+  const { proof } = await DesignatedProducer.prove(statement, witness, net.a);
+  ctx.onProgram?.('DesignatedProducer.prove', performance.now() - t0);
+  await run('RewardPool', 'payBackfill', ['BackfillRegistry.record', 'PoolDac.reportAuthority'], () => client.payBackfill(operator, proof));
 
   const epoch = Math.floor((await client.now()) / SLOTS_PER_EPOCH) - 1;
   const eligible = [alice, bob, newcomer].map((k) => k.toPublicKey().toBase58());

@@ -7,7 +7,7 @@ import { SLOTS_PER_EPOCH } from '../../contracts/types.js';
 import type { BackfillPlan } from '../../oracle/backfill/commitment.js';
 import { BackfillRecords } from '../../oracle/backfill/records.js';
 import { paramsFromJson } from '../../oracle/pool/params.js';
-import { backfillScenario } from '../helpers/backfill-scenario.js';
+import { exampleNetwork as backfillScenario } from '../../oracle/backfill/example.js';
 import { expectRefused, fundPool, MINA, rawTransaction, run, simulatedPool, type SimulatedPool } from '../helpers/simulated-pool.js';
 
 /**

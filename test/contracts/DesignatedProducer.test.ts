@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { Bool, PrivateKey, Provable, UInt32, UInt64 } from 'o1js';
 import { DesignatedProducer, DesignatedProducerErrors as E, DesignationStatement, EligibilityWitness, checkEligibility } from '../../contracts/DesignatedProducer.js';
 import { designationsOf } from '../../oracle/backfill/commitment.js';
-import { backfillScenario } from '../helpers/backfill-scenario.js';
+import { exampleNetwork as backfillScenario } from '../../oracle/backfill/example.js';
 
 /**
  * The designated-producer statement, checked two ways: `DesignatedProducer.prove` with proofs

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
 import { AccountUpdate, Cache, Field, Mina, PrivateKey, UInt32, UInt64, addCachedAccount, verify } from 'o1js';
+import { BackfillRegistry } from '../../contracts/BackfillRegistry.js';
 import { PoolDac } from '../../contracts/PoolDac.js';
 import { PoolVault } from '../../contracts/PoolVault.js';
 import { RewardPool } from '../../contracts/RewardPool.js';
@@ -36,10 +37,16 @@ describe('contracts, proved for real', () => {
     client = await PoolClient.open({ chain, poster, addresses });
   }, 3_600_000);
 
-  it('proves every method of PoolDac, RewardPool and PoolVault, and the chain accepts the proofs', async () => {
-    const steps = await walkthrough({ client, alice, bob, newcomer, oracle, operator: deployer, advanceTo: (slot) => chain.advanceTo(slot), onStep: (s) => log(`proved ${s.contract}.${s.method}${s.calls.length ? ` (with ${s.calls.join(', ')})` : ''} in ${(s.proveMs / 1000).toFixed(1)} s`) });
+  it('proves every method of PoolDac, RewardPool, PoolVault and BackfillRegistry (and a designated producer), and the chain accepts the proofs', async () => {
+    const steps = await walkthrough({
+      client, alice, bob, newcomer, oracle, operator: deployer,
+      advanceTo: (slot) => chain.advanceTo(slot),
+      onStep: (s) => log(`proved ${s.contract}.${s.method}${s.calls.length ? ` (with ${s.calls.join(', ')})` : ''} in ${(s.proveMs / 1000).toFixed(1)} s`),
+      onProgram: (name, ms) => log(`proved ${name} in ${(ms / 1000).toFixed(1)} s`),
+    });
     const proved = new Set(steps.flatMap((s) => [`${s.contract}.${s.method}`, ...s.calls]));
-    for (const C of [PoolDac, RewardPool, PoolVault]) {
+    expect(client.mirror.compensations).toHaveLength(1);
+    for (const C of [PoolDac, RewardPool, PoolVault, BackfillRegistry]) {
       for (const method of Object.keys(await C.analyzeMethods())) {
         if (`${C.name}.${method}` === 'RewardPool.openCounter') continue; // proved by the deploy
         expect(proved).toContain(`${C.name}.${method}`);

@@ -1,15 +1,16 @@
 import { PrivateKey } from 'o1js';
 import { SLOTS_PER_EPOCH } from '../../contracts/types.js';
-import { BackfillPlan, CommittedLedger, type Designation, type LedgerEntry } from '../../oracle/backfill/commitment.js';
+import { BackfillPlan, CommittedLedger, type Designation, type LedgerEntry } from './commitment.js';
 
-export const MINA = 1_000_000_000n;
+const MINA = 1_000_000_000n;
 
 /**
- * A small network for designated-producer tests: producers A and B (keys drawn from a fixed
- * seed so slots are stable), their delegators in two epochs' ledgers, and the first slots of
- * `epoch` where each wins. Designations are chosen by the test (`plan`).
+ * A small example network for the designated-producer walkthrough and tests: producers A and B
+ * (fixed example keys, so their winning slots are stable; never use them for real), their
+ * delegators in two epochs' ledgers, and helpers to find the slots each wins or loses.
+ * Designations are chosen by the caller (`plan`).
  */
-export function backfillScenario(epoch = 1, window = 10) {
+export function exampleNetwork(epoch = 1, window = 10) {
   const a = PrivateKey.fromBigInt(0x1234567n);
   const b = PrivateKey.fromBigInt(0x7654321n);
   const outsider = PrivateKey.fromBigInt(0x55555n);
