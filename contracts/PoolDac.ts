@@ -115,6 +115,7 @@ export class PoolDac extends TokenContract {
     proposed: ProposedEvent,
     payloadA: PayloadEvent,
     payloadB: PayloadEvent,
+    payloadC: PayloadEvent,
     voted: VotedEvent,
     executed: ExecutedEvent,
     canceled: CanceledEvent,
@@ -186,9 +187,10 @@ export class PoolDac extends TokenContract {
     const tally = this.internal.mint({ address: tallyAddress(id), amount: UInt64.from(TallyUnits.active) });
     tally.account.isNew.requireEquals(Bool(true));
     this.emitEvent('proposed', new ProposedEvent({ id, record: { ...record, payloadHash: Field(0) } as ProposalRecord }));
-    const [a, b] = payloadEventFields(payload);
+    const [a, b, c] = payloadEventFields(payload) as [Field[], Field[], Field[]];
     this.emitEvent('payloadA', new PayloadEvent({ id, fields: a }));
     this.emitEvent('payloadB', new PayloadEvent({ id, fields: b }));
+    this.emitEvent('payloadC', new PayloadEvent({ id, fields: c }));
   }
 
   /**

@@ -195,17 +195,19 @@ export class ProposalPayload extends Struct({
     return Poseidon.hash(ProposalPayload.toFields(this));
   }
 }
-/** Payload fields per `payload` event (two events carry a payload; the second is padded with zeros). */
-export const PAYLOAD_EVENT_FIELDS = 15;
-/** The payload's fields split in two events' worth, the second padded with zeros. */
-export function payloadEventFields(payload: ProposalPayload): [Field[], Field[]] {
+/** Payload fields per `payload` event (Mina allows 16 fields per event: the type, the id and these). */
+export const PAYLOAD_EVENT_FIELDS = 14;
+/** Events that carry a payload (`payloadA`, `payloadB`, `payloadC`); the last is padded with zeros. */
+export const PAYLOAD_EVENTS = 3;
+/** The payload's fields in {@link PAYLOAD_EVENTS} events' worth, the last padded with zeros. */
+export function payloadEventFields(payload: ProposalPayload): Field[][] {
   const fields = ProposalPayload.toFields(payload);
-  const padded = [...fields, ...Array.from({ length: 2 * PAYLOAD_EVENT_FIELDS - fields.length }, () => Field(0))];
-  return [padded.slice(0, PAYLOAD_EVENT_FIELDS), padded.slice(PAYLOAD_EVENT_FIELDS)];
+  const padded = [...fields, ...Array.from({ length: PAYLOAD_EVENTS * PAYLOAD_EVENT_FIELDS - fields.length }, () => Field(0))];
+  return Array.from({ length: PAYLOAD_EVENTS }, (_, i) => padded.slice(i * PAYLOAD_EVENT_FIELDS, (i + 1) * PAYLOAD_EVENT_FIELDS));
 }
-/** The payload two `payload` events carry. */
-export function payloadFromEventFields(a: Field[], b: Field[]): ProposalPayload {
-  return new ProposalPayload(ProposalPayload.fromFields([...a, ...b].slice(0, ProposalPayload.sizeInFields())));
+/** The payload its `payload` events carry, in order. */
+export function payloadFromEventFields(parts: Field[][]): ProposalPayload {
+  return new ProposalPayload(ProposalPayload.fromFields(parts.flat().slice(0, ProposalPayload.sizeInFields())));
 }
 
 /**

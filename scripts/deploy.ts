@@ -29,6 +29,7 @@ funded from the chain's faucet; on devnet and mainnet they must exist. The vault
         `PoolDac:    ${a.dac.toBase58()}`,
         `RewardPool: ${a.pool.toBase58()}`,
         `PoolVault:  ${a.vault.toBase58()} (the pool producer's coinbase receiver)`,
+        `BackfillRegistry: ${a.registry.toBase58()}`,
         `members:    ${r.members.length} (${r.members.map((m) => m.name).join(', ')})`,
         `oracle:     ${r.oracle}`,
         `operator:   ${r.operator}`,

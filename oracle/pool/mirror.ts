@@ -90,7 +90,7 @@ export class PoolMirror {
   private readonly maps = new Map<string, MemberMap>();
   private readonly byId = new Map<string, MirroredProposal>();
   private readonly reportTree = new MerkleTree(REPORT_TREE_HEIGHT);
-  private readonly payloadParts = new Map<string, { record?: ProposalRecord; a?: Field[]; b?: Field[] }>();
+  private readonly payloadParts = new Map<string, { record?: ProposalRecord; a?: Field[]; b?: Field[]; c?: Field[] }>();
 
   constructor(addresses: PoolAddresses) {
     this.addresses = addresses;
@@ -139,9 +139,10 @@ export class PoolMirror {
         return;
       }
       case 'payloadA':
-      case 'payloadB': {
+      case 'payloadB':
+      case 'payloadC': {
         const e = event as PayloadEvent;
-        this.pending(e.id)[type === 'payloadA' ? 'a' : 'b'] = e.fields;
+        this.pending(e.id)[type === 'payloadA' ? 'a' : type === 'payloadB' ? 'b' : 'c'] = e.fields;
         this.finishProposal(e.id);
         return;
       }
@@ -166,19 +167,19 @@ export class PoolMirror {
     }
   }
 
-  private pending(id: Field): { record?: ProposalRecord; a?: Field[]; b?: Field[] } {
+  private pending(id: Field): { record?: ProposalRecord; a?: Field[]; b?: Field[]; c?: Field[] } {
     const key = id.toString();
     const parts = this.payloadParts.get(key) ?? {};
     this.payloadParts.set(key, parts);
     return parts;
   }
 
-  /** A proposal's three events (record, two payload halves) arrive in one transaction, in any order. */
+  /** A proposal's four events (record, three payload parts) arrive in one transaction, in any order. */
   private finishProposal(id: Field): void {
     const parts = this.pending(id);
-    if (!parts.record || !parts.a || !parts.b) return;
+    if (!parts.record || !parts.a || !parts.b || !parts.c) return;
     this.payloadParts.delete(id.toString());
-    const payload = payloadFromEventFields(parts.a, parts.b);
+    const payload = payloadFromEventFields([parts.a, parts.b, parts.c]);
     const record = new ProposalRecord({ ...parts.record, payloadHash: payload.digest() });
     if (!record.id().equals(id).toBoolean()) throw new MirrorMismatch(`proposal ${id.toString().slice(0, 12)}…: its events do not hash to its id`);
     const p: MirroredProposal = { number: this.proposals.length, id, record, payload, status: 'open', votes: [] };

@@ -64,9 +64,10 @@ describe('deploy and pool commands on the local chain (npm run chain)', () => {
   it('deploys the pool file in one transaction, writes the addresses back and says what the keys can do', async () => {
     const out = await ok('deploy', 'local');
     expect(out).toMatch(/Deployed pool 'Example pool' under alias 'local'/);
-    expect(out).toMatch(/What the keys can still do:\n- PoolDac and RewardPool keys: nothing/);
+    expect(out).toMatch(/What the keys can still do:\n- PoolDac, RewardPool and BackfillRegistry keys: nothing/);
     const config = JSON.parse(await readFile(join(p.dir, 'deploy.config.json'), 'utf8'));
     expect(config.deployAliases.local.addresses.PoolVault).toMatch(/^B62/);
+    expect(config.deployAliases.local.addresses.BackfillRegistry).toMatch(/^B62/);
     const status = await pool('status');
     expect(status).toMatch(/members \(4\):\n {2}alice \(B62/);
     expect(status).toMatch(/quorum 50 %, approval 60 %, voting 480 slots/);
