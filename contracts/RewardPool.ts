@@ -78,8 +78,6 @@ export const RewardPoolErrors = {
   notUpgrade: 'Proposal is not an upgrade of RewardPool',
   vkMismatch: 'Verification key does not match the proposal',
   wrongRegistry: 'Not the pool\'s backfill registry',
-  alreadyCompensated: 'This backfilled slot was already compensated',
-  backfillUncovered: 'The pool\'s balance beyond what members are owed does not cover the compensation',
   noTransfers: 'Reward pool receipts and counters cannot be transferred',
 } as const;
 
