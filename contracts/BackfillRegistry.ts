@@ -1,7 +1,7 @@
-import { Bool, DeployArgs, Field, MerkleTree, MerkleWitness, Poseidon, PublicKey, Signature, SmartContract, State, UInt32, method, state } from 'o1js';
+import { DeployArgs, Field, MerkleTree, MerkleWitness, Poseidon, PublicKey, Signature, SmartContract, State, UInt32, method, state } from 'o1js';
 import { BackfillCommitment, DesignatedProducerProof, DesignationStatement } from './DesignatedProducer.js';
 import { PoolDac } from './PoolDac.js';
-import { INCLUSION_SLACK, PoolParams, SLOTS_PER_EPOCH, poolContractPermissions, poolTagOf } from './types.js';
+import { INCLUSION_SLACK, PoolParams, SLOTS_PER_EPOCH, deployAsPoolContract, poolTagOf } from './types.js';
 
 export const BackfillRegistryErrors = {
   badSignature: 'Commitment is not signed by the pool oracle',
@@ -58,10 +58,7 @@ export class BackfillRegistry extends SmartContract {
 
   async deploy(args: DeployArgs & { init: BackfillRegistryInit }): Promise<void> {
     await super.deploy(args);
-    // The account may exist already: the deployer's payment covers its creation fee only if it is new.
-    this.account.isNew.requireNothing();
-    this.self.body.implicitAccountCreationFee = Bool(true);
-    this.account.permissions.set(poolContractPermissions());
+    deployAsPoolContract(this.self);
     this.dac.set(args.init.dac);
     this.commitment.set(Field(0));
     this.records.set(EMPTY_RECORDS_ROOT);
@@ -105,13 +102,11 @@ export class BackfillRegistry extends SmartContract {
     s.commitment.assertEquals(current, E.stale);
     s.viaWaitlist.assertTrue(E.ownVrf);
     witness.calculateIndex().assertEquals(s.slot.mod(SLOTS_PER_EPOCH).value, E.recordWitness);
-    const leaf = recordLeaf(s.producer);
     const root = this.records.getAndRequireEquals();
-    const before = witness.calculateRoot(Field(0)).equals(root);
-    const again = witness.calculateRoot(leaf).equals(root);
-    // Either S is free, or it already holds this producer; anything else is taken.
-    before.or(again).assertTrue(E.taken);
-    this.records.set(witness.calculateRoot(leaf));
+    const after = witness.calculateRoot(recordLeaf(s.producer));
+    // Either S is free, or it already holds this producer (then the root stays); anything else is taken.
+    witness.calculateRoot(Field(0)).equals(root).or(after.equals(root)).assertTrue(E.taken);
+    this.records.set(after);
     this.emitEvent('recorded', s);
     return s;
   }

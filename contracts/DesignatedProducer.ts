@@ -1,4 +1,4 @@
-import { Bool, Field, MerkleTree, MerkleWitness, Poseidon, PrivateKey, Provable, PublicKey, Struct, UInt32, UInt64, ZkProgram } from 'o1js';
+import { Bool, Field, MerkleWitness, Poseidon, PrivateKey, Provable, PublicKey, Struct, UInt32, UInt64, ZkProgram } from 'o1js';
 import { SLOTS_PER_EPOCH } from './types.js';
 import { truncate, vrfOutput, wins } from './Vrf.js';
 
@@ -27,8 +27,6 @@ export class LedgerWitness extends MerkleWitness(LEDGER_TREE_HEIGHT) {}
 /** Height of a designations tree: one leaf per slot of an epoch (2^13 = 8192 ≥ 7140). */
 export const DESIGNATION_TREE_HEIGHT = 14;
 export class DesignationWitness extends MerkleWitness(DESIGNATION_TREE_HEIGHT) {}
-/** The root of a tree with no designation. */
-export const EMPTY_DESIGNATIONS_ROOT = new MerkleTree(DESIGNATION_TREE_HEIGHT).getRoot();
 
 export const DesignatedProducerErrors = {
   commitment: 'The witness is not the statement\'s commitment',

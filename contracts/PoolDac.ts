@@ -37,7 +37,7 @@ import {
   memberEntryIn,
   memberEntryOf,
   memberKey,
-  poolContractPermissions,
+  deployAsPoolContract,
   tallyAddress,
   voteReceiptAddress,
 } from './types.js';
@@ -129,10 +129,7 @@ export class PoolDac extends TokenContract {
    */
   async deploy(args: DeployArgs & { init: PoolDacInit; initialMembers: PublicKey[] }): Promise<void> {
     await super.deploy(args);
-    // The account may exist already: the deployer's payment covers its creation fee only if it is new.
-    this.account.isNew.requireNothing();
-    this.self.body.implicitAccountCreationFee = Bool(true);
-    this.account.permissions.set(poolContractPermissions());
+    deployAsPoolContract(this.self);
     const { init } = args;
     this.constitutionHash.set(init.constitutionHash);
     this.membersRoot.set(init.members.root);

@@ -26,6 +26,7 @@ import {
   EpochReport,
   INCLUSION_SLACK,
   MemberMap,
+  NANOMINA_PER_MILLIMINA,
   PoolParams,
   ProposalKind,
   ProposalPayload,
@@ -44,7 +45,7 @@ import {
   memberEntryIn,
   memberEntryOf,
   paidCounterAddress,
-  poolContractPermissions,
+  deployAsPoolContract,
   poolTagOf,
 } from './types.js';
 
@@ -136,10 +137,7 @@ export class RewardPool extends TokenContract {
    */
   async deploy(args: DeployArgs & { init: RewardPoolInit }): Promise<void> {
     await super.deploy(args);
-    // The account may exist already: the deployer's payment covers its creation fee only if it is new.
-    this.account.isNew.requireNothing();
-    this.self.body.implicitAccountCreationFee = Bool(true);
-    this.account.permissions.set(poolContractPermissions());
+    deployAsPoolContract(this.self);
     this.dac.set(args.init.dac);
     this.reportsRoot.set(EMPTY_REPORTS_ROOT);
     this.nextEpoch.set(UInt32.zero);
@@ -359,7 +357,7 @@ export class RewardPool extends TokenContract {
     await new PoolDac(this.dac.getAndRequireEquals()).reportAuthority(oracle, params);
     const receipt = this.internal.mint({ address: backfillReceiptAddress(s.commitment, s.slot), amount: UInt64.one });
     receipt.account.isNew.requireEquals(Bool(true));
-    const amount = params.backfillCompensation.toUInt64().mul(MILLIMINA);
+    const amount = params.backfillCompensation.toUInt64().mul(UInt64.from(NANOMINA_PER_MILLIMINA));
     const counter = this.internal.mint({ address: this.paidCounter.getAndRequireEquals(), amount: UInt64.zero });
     counter.account.balance.requireEquals(paid.add(1));
     const owed = this.totalReported.getAndRequireEquals().sub(paid);
@@ -429,6 +427,3 @@ export class DepositedEvent extends Struct({ amount: UInt64 }) {}
 export class SpentEvent extends Struct({ id: Field, to: PublicKey, amount: UInt64 }) {}
 export class UpgradedEvent extends Struct({ id: Field, vkHash: Field }) {}
 export class CompensatedEvent extends Struct({ slot: UInt32, producer: PublicKey, amount: UInt64, commitment: Field }) {}
-
-/** Nanomina per millimina, the unit of `backfillCompensation`. */
-const MILLIMINA = 1_000_000;

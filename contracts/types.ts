@@ -1,4 +1,4 @@
-import { Bool, Field, IndexedMerkleMap, MerkleWitness, Permissions, Poseidon, Provable, PublicKey, Signature, Struct, UInt32, UInt64 } from 'o1js';
+import { Bool, Field, IndexedMerkleMap, type AccountUpdate, MerkleWitness, Permissions, Poseidon, Provable, PublicKey, Signature, Struct, UInt32, UInt64 } from 'o1js';
 import { Bitmap } from './Bitmap.js';
 
 /**
@@ -104,6 +104,9 @@ export const PARAM_BOUNDS = {
   rewardPolicy: [0, 0],
   operatorFeePercent: [0, 100],
 } as const satisfies Record<string, readonly [number, number]>;
+
+/** Nanomina per millimina, the unit of `backfillCompensation`. */
+export const NANOMINA_PER_MILLIMINA = 1_000_000n;
 
 /** The pool's parameters, committed on chain as {@link PoolParams.hash} and published in full. */
 export class PoolParams extends Struct({
@@ -445,6 +448,17 @@ export function poolContractPermissions(): Permissions {
     setVotingFor: Permissions.impossible(),
     setTiming: Permissions.impossible(),
   };
+}
+
+/**
+ * The deploy of PoolDac, RewardPool and BackfillRegistry: the account may exist already (anyone
+ * can pay an address), so it need not be new, and the deployer's payment covers its creation
+ * fee only if it is; every update then needs a proof (`poolContractPermissions`).
+ */
+export function deployAsPoolContract(self: AccountUpdate): void {
+  self.account.isNew.requireNothing();
+  self.body.implicitAccountCreationFee = Bool(true);
+  self.account.permissions.set(poolContractPermissions());
 }
 
 /**

@@ -65,32 +65,20 @@ interface ContractFigures {
 
 async function contractTask(task: string, cacheDir: string): Promise<ContractFigures> {
   const { AccountUpdate, Cache, Field, Mina, PrivateKey, SmartContract, method } = await import('o1js');
-  const { PoolDac } = await import('../contracts/PoolDac.js');
-  const { RewardPool } = await import('../contracts/RewardPool.js');
-  const { PoolVault } = await import('../contracts/PoolVault.js');
+  const { POOL_CIRCUITS } = await import('../contracts/index.js');
   const { VrfProgram } = await import('../contracts/Vrf.js');
-  const { BackfillRegistry } = await import('../contracts/BackfillRegistry.js');
-  const { DesignatedProducer } = await import('../contracts/DesignatedProducer.js');
-  const contracts = [PoolDac, RewardPool, PoolVault, BackfillRegistry];
-  const programs = { VrfProgram, DesignatedProducer };
+  const circuits = [['VrfProgram', VrfProgram] as const, ...POOL_CIRCUITS];
   if (task === 'rows') {
     const rows: Record<string, number> = {};
-    for (const [name, P] of Object.entries(programs)) for (const [m, a] of Object.entries(await P.analyzeMethods())) rows[`${name}.${m}`] = a.rows;
-    for (const C of contracts) for (const [m, a] of Object.entries(await C.analyzeMethods())) rows[`${C.name}.${m}`] = a.rows;
+    for (const [name, C] of circuits) for (const [m, a] of Object.entries(await C.analyzeMethods())) rows[`${name}.${m}`] = a.rows;
     return { rows };
   }
   const cache = Cache.FileSystem(cacheDir);
   const compileMs: Record<string, number> = {};
-  // The programs first: BackfillRegistry and RewardPool verify DesignatedProducer's proofs.
-  for (const [name, P] of Object.entries(programs)) {
-    const t0 = performance.now();
-    await P.compile({ cache });
-    compileMs[name] = performance.now() - t0;
-  }
-  for (const C of contracts) {
+  for (const [name, C] of circuits) {
     const t0 = performance.now();
     await C.compile({ cache });
-    compileMs[C.name] = performance.now() - t0;
+    compileMs[name] = performance.now() - t0;
   }
   if (task === 'compile') return { compileMs };
   const vrfProofs = await proveVrf();

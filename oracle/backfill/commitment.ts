@@ -14,7 +14,7 @@ import {
 import { SLOTS_PER_EPOCH, poolTagOf } from '../../contracts/types.js';
 import { InputError } from '../errors.js';
 import { evaluateVrf } from '../vrf/evaluate.js';
-import { winningBound } from '../vrf/threshold.js';
+import { isWinning } from '../vrf/threshold.js';
 import { runWaitlist } from './engine.js';
 import { prepareRange } from './prepare.js';
 import type { BackfillBlock } from './types.js';
@@ -59,7 +59,7 @@ export class CommittedLedger {
     const sk = producer.s.toBigInt();
     for (const a of this.byDelegate.get(producer.toPublicKey().toBase58()) ?? []) {
       if (a.balance === 0n) continue;
-      if (evaluateVrf(sk, this.seed, slot, a.index).truncated <= winningBound(a.balance, this.total)) return a;
+      if (isWinning(evaluateVrf(sk, this.seed, slot, a.index).truncated, a.balance, this.total)) return a;
     }
     return undefined;
   }

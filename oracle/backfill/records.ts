@@ -11,11 +11,9 @@ import type { DecodedEvent } from '../pool/events.js';
  */
 export class BackfillRecords {
   commitment: BackfillCommitment | undefined;
-  readonly tree = new MerkleTree(RECORD_TREE_HEIGHT);
+  tree = new MerkleTree(RECORD_TREE_HEIGHT);
   /** Slot → producer (B62), under the current commitment. */
   readonly recorded = new Map<number, string>();
-  /** Every commitment posted, oldest first. */
-  readonly history: BackfillCommitment[] = [];
 
   static fromEvents(events: readonly DecodedEvent[]): BackfillRecords {
     const r = new BackfillRecords();
@@ -28,23 +26,13 @@ export class BackfillRecords {
 
   private commit(c: BackfillCommitment) {
     this.commitment = c;
-    this.history.push(c);
     this.recorded.clear();
-    this.resetTree();
+    this.tree = new MerkleTree(RECORD_TREE_HEIGHT);
   }
-
-  private resetTree() {
-    // A fresh tree: MerkleTree has no clear, so the recorded leaves are zeroed.
-    for (const i of this.leaves) this.tree.setLeaf(i, Field(0));
-    this.leaves.clear();
-  }
-  private readonly leaves = new Set<bigint>();
 
   private record(s: DesignationStatement) {
     const slot = Number(s.slot.toBigint());
-    const index = BigInt(slot % SLOTS_PER_EPOCH);
-    this.tree.setLeaf(index, recordLeaf(s.producer));
-    this.leaves.add(index);
+    this.tree.setLeaf(BigInt(slot % SLOTS_PER_EPOCH), recordLeaf(s.producer));
     this.recorded.set(slot, s.producer.toBase58());
   }
 

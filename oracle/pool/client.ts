@@ -9,6 +9,7 @@ import {
   AccountTag,
   EpochReport,
   MAX_REGISTERED,
+  NANOMINA_PER_MILLIMINA,
   ProposalKind,
   ProposalPayload,
   ReportRecord,
@@ -578,7 +579,7 @@ export class PoolClient {
     if (taken !== undefined && taken !== producer) throw new PoolActionError('SLOT_TAKEN', `slot ${slot} already has a designated producer: ${this.who(taken)}`, { slot });
     if (await this.exists(backfillReceiptAddress(s.commitment, s.slot), this.pool.deriveTokenId())) throw new PoolActionError('ALREADY_COMPENSATED', `slot ${slot} was already compensated`, { slot });
     const params = paramsFromJson(this.mirror.params);
-    const amount = BigInt(this.mirror.params.backfillCompensation) * 1_000_000n;
+    const amount = BigInt(this.mirror.params.backfillCompensation) * NANOMINA_PER_MILLIMINA;
     const { pool, owed, paid } = await this.funds();
     if (pool < owed + amount) throw new PoolActionError('NOT_COVERED', `the pool holds ${nanoToMina(pool)} MINA and owes ${nanoToMina(owed)} to members: the compensation of ${nanoToMina(amount)} MINA is not covered`);
     const newAccounts = 1 + ((await this.exists(s.producer)) ? 0 : 1);

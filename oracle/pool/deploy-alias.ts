@@ -53,8 +53,9 @@ export async function deployAlias(o: DeployAliasOptions): Promise<DeployAliasRes
   }
   // Keys: created on the local chain when missing; required on a network.
   const keyAt = async (path: string) => (local ? (await readOrCreateKey(resolve(o.root, path))).key : readKey(resolve(o.root, path)));
-  const poolKeyPath = alias.keyPath.replace(/\.json$/, '') + '-reward-pool.json';
-  const registryKeyPath = alias.keyPath.replace(/\.json$/, '') + '-backfill-registry.json';
+  // The other contracts' keys sit beside PoolDac's: keys/local.json → keys/local-reward-pool.json, …
+  const beside = (suffix: string) => alias.keyPath.replace(/\.json$/, '') + `-${suffix}.json`;
+  const [poolKeyPath, registryKeyPath] = [beside('reward-pool'), beside('backfill-registry')];
   let [dacKey, poolKey, registryKey] = [await keyAt(alias.keyPath), await keyAt(poolKeyPath), await keyAt(registryKeyPath)];
   if (o.force && alias.addresses && dacKey.toPublicKey().toBase58() === alias.addresses.PoolDac) {
     if (!local) throw new UsageError(`--force: ${alias.keyPath} holds the deployed PoolDac's key; give new contract key files for the new pool`);

@@ -1,10 +1,6 @@
 import { join } from 'node:path';
 import { Cache, PublicKey, type PrivateKey } from 'o1js';
-import { BackfillRegistry } from '../../contracts/BackfillRegistry.js';
-import { DesignatedProducer } from '../../contracts/DesignatedProducer.js';
-import { PoolDac } from '../../contracts/PoolDac.js';
-import { PoolVault } from '../../contracts/PoolVault.js';
-import { RewardPool } from '../../contracts/RewardPool.js';
+import { POOL_CIRCUITS } from '../../contracts/index.js';
 import { requireMina } from '../amount.js';
 import { NetworkChain } from '../chain/network.js';
 import { TransactionPoster, type Log } from '../chain/poster.js';
@@ -25,12 +21,10 @@ export async function loadAlias(root: string, name: string): Promise<{ config: D
 /** Compiles the contracts with the file cache in `cache/`, saying what it does and how long it took. */
 export async function compileContracts(root: string, log: Log): Promise<void> {
   const cache = Cache.FileSystem(join(root, 'cache'));
-  // The program first: BackfillRegistry and RewardPool verify its proofs.
-  for (const contract of [DesignatedProducer, BackfillRegistry, PoolDac, RewardPool, PoolVault]) {
-    const name = contract === DesignatedProducer ? 'DesignatedProducer' : contract.name;
+  for (const [name, circuit] of POOL_CIRCUITS) {
     const t0 = Date.now();
     log(`compiling ${name} (cache: cache/; minutes the first time, seconds after)`);
-    await contract.compile({ cache });
+    await circuit.compile({ cache });
     log(`compiled ${name} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
 }
