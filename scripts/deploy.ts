@@ -4,7 +4,7 @@ import { command, output, progress } from './cli.js';
 
 /** `mina-pool deploy <alias>`: deploys the pool of a pool file in one transaction. */
 export function deployCommand(): Command {
-  return command('deploy', "deploy the pool's contracts (PoolDac, RewardPool, PoolVault) in one transaction")
+  return command('deploy', "deploy the pool's contracts (PoolDac, RewardPool, PoolVault, BackfillRegistry) in one transaction")
     .argument('<alias>', 'alias of deploy.config.json: local (the local chain, npm run chain), devnet, mainnet')
     .option('--pool <file>', 'the pool file: members, oracle, operator, constitution, parameters', 'pool.json')
     .option('--force', 'deploy a new pool although one is deployed under the alias (the old one stays on chain)')

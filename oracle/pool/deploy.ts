@@ -94,9 +94,9 @@ export async function deployPool(p: DeployPoolParams): Promise<DeployPoolResult>
 
 /** What each key can still do once the pool is deployed (printed by the deploy, in the README). */
 export const KEY_POWERS = [
-  'PoolDac, RewardPool and BackfillRegistry keys: nothing. Every update of these accounts needs a proof of their contract (access: proof), so the keys cannot sign for them: no payment, mint, delegation, nonce, state, permission or code change, not even as fee payer. Their code changes only through a passed upgrade proposal. (After a hard fork that raises the transaction version, Mina reads a proof-only verification-key permission as signature, but access still demands a proof, so the keys stay powerless.)',
+  'PoolDac, RewardPool and BackfillRegistry keys: nothing. Every update of these accounts needs a proof of their contract (access: proof), so the keys cannot sign for them: no payment, mint, delegation, nonce, state, permission or code change, not even as fee payer. Their code changes only through a passed upgrade proposal (BackfillRegistry has none: its code never changes). (After a hard fork that raises the transaction version, Mina reads a proof-only verification-key permission as signature, but access still demands a proof, so the keys stay powerless.)',
   'PoolVault key: not kept. It is drawn at random for the deploy and forgotten: the vault must accept coinbases (access: none), and after such a hard fork its key could replace its code. Its MINA can only be swept into RewardPool.',
   'Deployer key: paid the deploy; it has no power over the pool.',
-  'Oracle key: signs epoch reports, which members can dispute during the challenge window; a report names only registered members and pays only from what the pool holds.',
+  'Oracle key: signs epoch reports, which members can dispute during the challenge window; a report names only registered members and pays only from what the pool holds. It also signs backfill commitments, which pay compensation only to a producer whose proof shows its VRF won the lost slot.',
   'Member keys: one vote per proposal, one claim per epoch.',
 ];
