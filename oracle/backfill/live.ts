@@ -1,0 +1,188 @@
+import Database from 'better-sqlite3';
+import { z } from 'zod';
+import { InputError } from '../errors.js';
+import { joinOrder } from './prepare.js';
+import type { BackfillBlock } from './types.js';
+import { Waitlist } from './waitlist.js';
+
+/** One entry as served by `GET /v1/waitlist`: the producer, the slot it joined in, the last slot it can be designated for. */
+export interface LiveEntry {
+  producer: string;
+  addedSlot: number;
+  expiresAfter: number;
+}
+
+/** What `GET /v1/waitlist` answers. */
+export interface WaitlistSnapshot {
+  /** The last slot the rules have run for (−1 before the first). */
+  slot: number;
+  window: number;
+  /** The serving oracle's own producer key, which a bootstrapping peer ignores. */
+  self?: string;
+  /** Head first. */
+  entries: LiveEntry[];
+  /** Recent designations (slot → producer, the slot it lost), newest last. */
+  designations: { slot: number; producer: string; lostSlot: number }[];
+}
+
+const b62 = z.string().regex(/^B62[1-9A-HJ-NP-Za-km-z]{52}$/, 'expected a B62… public key');
+export const snapshotSchema = z.object({
+  slot: z.number().int().min(-1),
+  window: z.number().int().min(1),
+  self: b62.optional(),
+  entries: z.array(z.object({ producer: b62, addedSlot: z.number().int().min(0), expiresAfter: z.number().int().min(0) })).max(100_000),
+  designations: z.array(z.object({ slot: z.number().int().min(0), producer: b62, lostSlot: z.number().int().min(0) })).max(100_000),
+});
+
+/** Designations kept for `GET /v1/waitlist`. */
+const KEPT_DESIGNATIONS = 100;
+
+/**
+ * The live backfill waitlist: the rules of `spec/BACKFILL.md` run slot by slot as the chain
+ * passes them, with the state (queue, last slot, recent designations) saved in SQLite after
+ * every step, so a restart continues where it stopped without replaying the epoch.
+ *
+ * @example
+ * const live = LiveWaitlist.open('state/waitlist.sqlite', { window: 47 });
+ * live.advance(1000, [{ slot: 1000, creator: 'B62…', canonical: false }]);
+ * live.snapshot().entries[0]; // { producer: 'B62…', addedSlot: 1000, expiresAfter: 1047 }
+ */
+export class LiveWaitlist {
+  private list: Waitlist<string>;
+  private last = -1;
+  private designations: WaitlistSnapshot['designations'] = [];
+  private readonly save: (state: string) => void;
+
+  private constructor(
+    private readonly db: Database.Database,
+    readonly window: number,
+    readonly self: string | undefined,
+    private readonly excludeWinners: boolean,
+  ) {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.exec('CREATE TABLE IF NOT EXISTS waitlist (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL)');
+    const stmt = db.prepare('INSERT INTO waitlist (id, state) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state');
+    this.save = (state) => void stmt.run(state);
+    this.list = new Waitlist(window);
+    const row = db.prepare('SELECT state FROM waitlist WHERE id = 1').get() as { state: string } | undefined;
+    if (row) this.restore(snapshotSchema.parse(JSON.parse(row.state)));
+  }
+
+  /** Opens (or creates) the waitlist's database; `self` is the pool's own producer key. */
+  static open(file: string, options: { window: number; self?: string; excludeWinners?: boolean }): LiveWaitlist {
+    if (!Number.isSafeInteger(options.window) || options.window < 1) throw new InputError(`the waitlist window must be a positive whole number of slots, got ${options.window}`);
+    return new LiveWaitlist(new Database(file), options.window, options.self, options.excludeWinners ?? false);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** The last slot processed (−1 before the first). */
+  get lastSlot(): number {
+    return this.last;
+  }
+
+  /**
+   * Runs the rules for every slot after the last one up to `slot`, with the network's blocks
+   * of those slots (canonical and not; others are ignored), and saves the result at once.
+   * Returns the designations made. A slot already processed is refused: the chain only goes on.
+   */
+  advance(slot: number, blocks: readonly BackfillBlock[]): WaitlistSnapshot['designations'] {
+    if (!Number.isSafeInteger(slot) || slot < 0) throw new InputError(`slot must be a whole number ≥ 0, got ${slot}`);
+    if (slot <= this.last) throw new InputError(`slot ${slot} was already processed (the waitlist is at slot ${this.last})`);
+    const bySlot = new Map<number, BackfillBlock[]>();
+    for (const b of blocks) {
+      if (b.slot <= this.last || b.slot > slot) continue;
+      const list = bySlot.get(b.slot) ?? [];
+      list.push(b);
+      bySlot.set(b.slot, list);
+    }
+    const made: WaitlistSnapshot['designations'] = [];
+    // Slots before the first block ever seen are not run one by one (nothing can have joined).
+    const first = this.last < 0 ? Math.min(slot, ...bySlot.keys()) : this.last + 1;
+    for (let s = first; s <= slot; s++) {
+      const here = bySlot.get(s) ?? [];
+      const canonical = here.filter((b) => b.canonical);
+      const winners = new Set(canonical.map((b) => b.creator));
+      const losers = here.filter((b) => !b.canonical && !(this.excludeWinners && winners.has(b.creator)));
+      const designated = this.list.step(s, { hasCanonical: canonical.length > 0, joiners: joinOrder(losers) });
+      if (designated) made.push({ slot: s, producer: designated.producer, lostSlot: designated.addedSlot });
+    }
+    this.last = slot;
+    this.designations = [...this.designations, ...made].slice(-KEPT_DESIGNATIONS);
+    this.save(JSON.stringify(this.snapshot()));
+    return made;
+  }
+
+  /** The producer the next slot goes to if it is empty: the head once expired entries are dropped. */
+  nextDesignated(): LiveEntry | undefined {
+    const next = this.last + 1;
+    return this.entries().find((e) => next <= e.expiresAfter);
+  }
+
+  entries(): LiveEntry[] {
+    return this.list.entries().map((e) => ({ producer: e.producer, addedSlot: e.addedSlot, expiresAfter: e.addedSlot + this.window }));
+  }
+
+  snapshot(): WaitlistSnapshot {
+    return { slot: this.last, window: this.window, ...(this.self ? { self: this.self } : {}), entries: this.entries(), designations: this.designations };
+  }
+
+  /**
+   * Starts from peers' lists (the forum's bootstrap): at most three peers' snapshots are merged,
+   * each peer's entry for its own key is ignored, a producer named by several keeps its earliest
+   * slot, and entries that have expired by the peers' latest slot are dropped. Only an empty
+   * waitlist (never advanced) can bootstrap.
+   */
+  bootstrap(peers: readonly WaitlistSnapshot[]): void {
+    if (this.last >= 0) throw new InputError(`the waitlist already runs (at slot ${this.last}): bootstrap only starts an empty one`);
+    if (peers.length === 0) throw new InputError('no peer answered: nothing to bootstrap from');
+    const merged = mergeSnapshots(peers.slice(0, 3), this.window);
+    this.restore({ ...merged, self: this.self });
+    this.save(JSON.stringify(this.snapshot()));
+  }
+
+  private restore(s: WaitlistSnapshot): void {
+    this.list = new Waitlist(this.window);
+    for (const e of [...s.entries].sort((a, b) => a.addedSlot - b.addedSlot)) this.list.join(e.producer, e.addedSlot);
+    this.last = s.slot;
+    this.designations = s.designations;
+  }
+}
+
+/** Merges peers' snapshots as {@link LiveWaitlist.bootstrap} describes. */
+export function mergeSnapshots(peers: readonly WaitlistSnapshot[], window: number): WaitlistSnapshot {
+  const slot = Math.max(...peers.map((p) => p.slot));
+  const earliest = new Map<string, number>();
+  for (const p of peers) {
+    for (const e of p.entries) {
+      if (e.producer === p.self) continue;
+      const seen = earliest.get(e.producer);
+      if (seen === undefined || e.addedSlot < seen) earliest.set(e.producer, e.addedSlot);
+    }
+  }
+  const entries = [...earliest.entries()]
+    .filter(([, added]) => slot + 1 <= added + window)
+    .sort(([pa, a], [pb, b]) => a - b || (pa < pb ? -1 : pa > pb ? 1 : 0))
+    .map(([producer, addedSlot]) => ({ producer, addedSlot, expiresAfter: addedSlot + window }));
+  return { slot, window, entries, designations: [] };
+}
+
+/** Asks up to three peers for `GET /v1/waitlist`; peers that fail or answer nonsense are reported and skipped. */
+export async function fetchPeerSnapshots(urls: readonly string[], options: { timeoutMs?: number; onError?: (message: string) => void } = {}): Promise<WaitlistSnapshot[]> {
+  const out: WaitlistSnapshot[] = [];
+  for (const url of urls.slice(0, 3)) {
+    try {
+      const response = await fetch(new URL('/v1/waitlist', url), { signal: AbortSignal.timeout(options.timeoutMs ?? 5_000) });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const parsed = snapshotSchema.safeParse(await response.json());
+      if (!parsed.success) throw new Error(`not a waitlist (${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message})`);
+      out.push(parsed.data);
+    } catch (e) {
+      options.onError?.(`waitlist peer ${url}: ${(e as Error).message}`);
+    }
+  }
+  return out;
+}
