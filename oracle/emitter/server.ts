@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { z } from 'zod';
+import type { LiveEntry, WaitlistSnapshot } from '../backfill/live.js';
 import { b62 } from '../config.js';
 import { SLOTS_PER_EPOCH } from '../../contracts/types.js';
 import { DASHBOARD_HTML, slotViews } from './dashboard.js';
@@ -29,6 +30,8 @@ export interface ServerDeps {
   metrics?: EmitterMetrics;
   /** The bridge's published report of an epoch (`GET /v1/reports/:epoch`). */
   report?: (epoch: number) => Promise<unknown>;
+  /** The live backfill waitlist (`GET /v1/waitlist`), when the oracle keeps one. */
+  waitlist?: () => WaitlistSnapshot & { next?: LiveEntry };
 }
 
 const slotParams = z.object({ slot: z.coerce.number().int().min(0).max(2 ** 32 - 1) });
@@ -89,6 +92,11 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     },
     async (request) => ({ receipt: await deps.intake.submit(request.body) }),
   );
+
+  app.get('/v1/waitlist', async (_request, reply) => {
+    if (!deps.waitlist) return reply.status(404).send({ code: 'NO_WAITLIST', message: 'this emitter keeps no live waitlist (it needs a chain watcher that follows every block)' });
+    return deps.waitlist();
+  });
 
   app.get('/v1/slots/:slot', async (request) => {
     const { slot } = parse(slotParams, request.params);

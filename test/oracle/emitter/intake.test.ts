@@ -96,6 +96,12 @@ describe('emitter intake', () => {
     expect(log.decision(0)?.emittedAt).toBeDefined();
   });
 
+  it('says when it keeps no live waitlist', async () => {
+    const r = await call('/v1/waitlist');
+    expect(r.statusCode).toBe(404);
+    expect(r.json.code).toBe('NO_WAITLIST');
+  });
+
   it('runs the signature workers below the event loop in the scheduler (Linux)', async () => {
     if (process.platform !== 'linux') return;
     // Field 19 of /proc/<pid>/task/<tid>/stat is the thread's nice value.
