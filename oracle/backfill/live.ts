@@ -51,7 +51,9 @@ export class LiveWaitlist {
   private list: Waitlist<string>;
   private last = -1;
   private designations: WaitlistSnapshot['designations'] = [];
-  private readonly save: (state: string) => void;
+  private readonly save: (state: string, throughSlot: number) => void;
+  private readonly insertHeard: Database.Statement;
+  private readonly selectHeard: Database.Statement;
 
   private constructor(
     private readonly db: Database.Database,
@@ -62,8 +64,16 @@ export class LiveWaitlist {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.exec('CREATE TABLE IF NOT EXISTS waitlist (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL)');
+    db.exec('CREATE TABLE IF NOT EXISTS heard (state_hash TEXT PRIMARY KEY, slot INTEGER NOT NULL, creator TEXT NOT NULL, vrf_output TEXT)');
     const stmt = db.prepare('INSERT INTO waitlist (id, state) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state');
-    this.save = (state) => void stmt.run(state);
+    const prune = db.prepare('DELETE FROM heard WHERE slot <= ?');
+    // The new state and the end of the blocks it used are one commit: a crash keeps both or neither.
+    this.save = db.transaction((state: string, throughSlot: number) => {
+      stmt.run(state);
+      prune.run(throughSlot);
+    });
+    this.insertHeard = db.prepare('INSERT OR IGNORE INTO heard (state_hash, slot, creator, vrf_output) VALUES (?, ?, ?, ?)');
+    this.selectHeard = db.prepare('SELECT state_hash, slot, creator, vrf_output FROM heard WHERE slot > ? AND slot <= ? ORDER BY slot, state_hash');
     this.list = new Waitlist(window);
     const row = db.prepare('SELECT state FROM waitlist WHERE id = 1').get() as { state: string } | undefined;
     if (row) this.restore(snapshotSchema.parse(JSON.parse(row.state)));
@@ -112,8 +122,38 @@ export class LiveWaitlist {
     }
     this.last = slot;
     this.designations = [...this.designations, ...made].slice(-KEPT_DESIGNATIONS);
-    this.save(JSON.stringify(this.snapshot()));
+    this.save(JSON.stringify(this.snapshot()), slot);
     return made;
+  }
+
+  /**
+   * Passes slots nothing is known of (the feed was down longer than the daemon remembers):
+   * entries expire as usual, but nobody joins and nobody is designated, since an unknown
+   * slot may have had a canonical block. Returns how many slots were passed.
+   */
+  skipUnknown(slot: number): number {
+    if (!Number.isSafeInteger(slot) || slot <= this.last) throw new InputError(`cannot skip to slot ${slot}: the waitlist is at slot ${this.last}`);
+    const first = this.last + 1;
+    if (this.last >= 0) for (let s = first; s <= slot; s++) this.list.step(s, { hasCanonical: true, joiners: [] });
+    this.last = slot;
+    this.save(JSON.stringify(this.snapshot()), slot);
+    return slot - first + 1;
+  }
+
+  /**
+   * Keeps a block the network announced, until its slot is settled and {@link advance} runs over
+   * it (saved at once: a restart still knows the blocks heard before it). Blocks of slots already
+   * processed are ignored; returns whether the block was new.
+   */
+  hear(block: { stateHash: string; slot: number; creator: string; vrfOutput?: bigint }): boolean {
+    if (block.slot <= this.last) return false;
+    return this.insertHeard.run(block.stateHash, block.slot, block.creator, block.vrfOutput?.toString() ?? null).changes > 0;
+  }
+
+  /** The blocks heard for slots after the last processed one, up to `slot`. */
+  heard(slot: number): { stateHash: string; slot: number; creator: string; vrfOutput?: bigint }[] {
+    const rows = this.selectHeard.all(this.last, slot) as { state_hash: string; slot: number; creator: string; vrf_output: string | null }[];
+    return rows.map((r) => ({ stateHash: r.state_hash, slot: r.slot, creator: r.creator, ...(r.vrf_output !== null ? { vrfOutput: BigInt(r.vrf_output) } : {}) }));
   }
 
   /** The producer the next slot goes to if it is empty: the head once expired entries are dropped. */
@@ -141,7 +181,7 @@ export class LiveWaitlist {
     if (peers.length === 0) throw new InputError('no peer answered: nothing to bootstrap from');
     const merged = mergeSnapshots(peers.slice(0, 3), this.window);
     this.restore({ ...merged, self: this.self });
-    this.save(JSON.stringify(this.snapshot()));
+    this.save(JSON.stringify(this.snapshot()), merged.slot);
   }
 
   private restore(s: WaitlistSnapshot): void {

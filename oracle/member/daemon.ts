@@ -18,6 +18,9 @@ const sleep = (ms: number, signal: AbortSignal) =>
 
 export const NEW_BLOCK_SUBSCRIPTION = `subscription NewBlock($publicKey: PublicKey!) { newBlock(publicKey: $publicKey) { ${NEW_BLOCK_FIELDS} } }`;
 
+/** Every block the daemon adds to its frontier, whoever made it (the live waitlist's feed). */
+export const EVERY_BLOCK_SUBSCRIPTION = `subscription NewBlock { newBlock { ${NEW_BLOCK_FIELDS} } }`;
+
 /** `http://host:3085/graphql` → `ws://host:3085/graphql`. */
 export function websocketUrl(url: string): string {
   return url.replace(/^http(s?):/, 'ws$1:');
@@ -26,15 +29,15 @@ export function websocketUrl(url: string): string {
 export interface SubscribeOptions {
   /** The daemon's GraphQL (http or ws URL). */
   url: string;
-  /** The block producer key whose blocks to hear of. */
-  publicKey: string;
+  /** The block producer key whose blocks to hear of; without it, every block the daemon takes in. */
+  publicKey?: string;
   onBlock: (block: ProducedBlock) => void;
   onStatus?: (message: string) => void;
   signal: AbortSignal;
 }
 
 /**
- * Follows the daemon's `newBlock(publicKey)` until `signal` aborts, reconnecting (1 s, then
+ * Follows the daemon's `newBlock(publicKey)` (or `newBlock` for every block) until `signal` aborts, reconnecting (1 s, then
  * doubling to 30 s) whenever the socket drops or the daemon refuses the subscription.
  */
 export async function subscribeNewBlocks(o: SubscribeOptions): Promise<void> {
@@ -47,7 +50,8 @@ export async function subscribeNewBlocks(o: SubscribeOptions): Promise<void> {
       let subscribed = false;
       ws.on('open', () => {
         ws.send(JSON.stringify({ type: 'connection_init', payload: {} }));
-        ws.send(JSON.stringify({ id: '1', type: 'start', payload: { query: NEW_BLOCK_SUBSCRIPTION, variables: { publicKey: o.publicKey }, operationName: 'NewBlock' } }));
+        const payload = o.publicKey ? { query: NEW_BLOCK_SUBSCRIPTION, variables: { publicKey: o.publicKey } } : { query: EVERY_BLOCK_SUBSCRIPTION, variables: {} };
+        ws.send(JSON.stringify({ id: '1', type: 'start', payload: { ...payload, operationName: 'NewBlock' } }));
       });
       ws.on('message', (raw) => {
         let m: { type?: string; payload?: { data?: { newBlock?: unknown }; errors?: { message?: string }[]; message?: unknown } };
@@ -57,7 +61,7 @@ export async function subscribeNewBlocks(o: SubscribeOptions): Promise<void> {
           return o.onStatus?.('the daemon sent a message that is not JSON; ignored');
         }
         if (m.type === 'connection_ack') {
-          if (!subscribed) o.onStatus?.(`subscribed to newBlock(${o.publicKey.slice(0, 10)}…) at ${o.url}`);
+          if (!subscribed) o.onStatus?.(`subscribed to newBlock(${o.publicKey ? `${o.publicKey.slice(0, 10)}…` : ''}) at ${o.url}`);
           subscribed = true;
           backoff = 1_000;
         } else if (m.type === 'data') {

@@ -1,0 +1,133 @@
+import type { GraphQLClient } from 'graphql-request';
+import { daemonClient, readBestChain, type ProducedBlock } from '../member/blocks.js';
+import { subscribeNewBlocks } from '../member/daemon.js';
+import { parseVrfOutput } from '../vrf/output.js';
+import { fetchPeerSnapshots, type LiveEntry, type LiveWaitlist, type WaitlistSnapshot } from './live.js';
+import type { BackfillBlock } from './types.js';
+
+/**
+ * The forum's waitlist daemon: follows every block of the network through a Mina daemon's
+ * GraphQL and keeps the {@link LiveWaitlist} as slots pass.
+ *
+ * - Every block the daemon takes into its frontier, on the best chain or on a fork, arrives by
+ *   the `newBlock` subscription without a key; it is saved at once ({@link LiveWaitlist.hear}).
+ * - `bestChain` says which of them are canonical. A slot counts as settled once the best tip is
+ *   `settleSlots` slots past it; settled slots are run through the rules in one step, with every
+ *   block heard for them (canonical: on the best chain; otherwise orphaned).
+ * - After a restart the waitlist continues from its database. If the feed was down longer than
+ *   the daemon's frontier reaches back, the slots nothing is known of are passed without joins
+ *   or designations ({@link LiveWaitlist.skipUnknown}), and the operator is told.
+ * - A waitlist that starts with nothing asks up to three peers (`GET /v1/waitlist`) first.
+ */
+export interface FollowerOptions {
+  waitlist: LiveWaitlist;
+  /** The daemon's GraphQL (`http://host:3085/graphql`). */
+  url: string;
+  /** Slots behind the best tip that count as settled (default 10). */
+  settleSlots?: number;
+  /** Blocks of `bestChain` read (default 290, the frontier's depth). */
+  maxLength?: number;
+  /** How often `bestChain` is read (default 10 s). */
+  intervalMs?: number;
+  /** Other oracles' base URLs to bootstrap from when the waitlist is empty (at most three are asked). */
+  peers?: readonly string[];
+  onDesignated?: (d: WaitlistSnapshot['designations'][number]) => void;
+  onStatus?: (message: string) => void;
+}
+
+export interface FollowStep {
+  /** The settled slot the waitlist is now at. */
+  slot: number;
+  /** Blocks run through the rules in this step (canonical and not). */
+  blocks: number;
+  designations: WaitlistSnapshot['designations'];
+  /** Slots passed without information (a gap longer than the frontier). */
+  skipped: number;
+}
+
+export class NetworkFollower {
+  private readonly client: GraphQLClient;
+  private readonly settleSlots: number;
+
+  constructor(private readonly o: FollowerOptions) {
+    this.client = daemonClient(o.url);
+    this.settleSlots = o.settleSlots ?? 10;
+    if (!Number.isSafeInteger(this.settleSlots) || this.settleSlots < 0) throw new RangeError(`settleSlots must be a whole number ≥ 0, got ${o.settleSlots}`);
+  }
+
+  /** Keeps a block the daemon announced; returns whether it was new. */
+  hear(block: ProducedBlock): boolean {
+    if (!block.stateHash) return false;
+    const vrfOutput = block.vrfOutput !== undefined ? parseVrfOutput(block.vrfOutput) : undefined;
+    return this.o.waitlist.hear({ stateHash: block.stateHash, slot: block.slot, creator: block.creator, ...(vrfOutput !== undefined ? { vrfOutput } : {}) });
+  }
+
+  /** Bootstraps an empty waitlist from the configured peers; returns how many answered (0: nothing done). */
+  async bootstrap(): Promise<number> {
+    const { waitlist, peers } = this.o;
+    if (waitlist.lastSlot >= 0 || !peers?.length) return 0;
+    const snapshots = await fetchPeerSnapshots(peers, { onError: (m) => this.o.onStatus?.(m) });
+    if (snapshots.length === 0) {
+      this.o.onStatus?.(`waitlist: none of ${peers.length} peer(s) answered; starting from an empty waitlist`);
+      return 0;
+    }
+    waitlist.bootstrap(snapshots);
+    this.o.onStatus?.(`waitlist: bootstrapped from ${snapshots.length} peer(s) at slot ${waitlist.lastSlot}: ${waitlist.entries().length} entries`);
+    return snapshots.length;
+  }
+
+  /** Reads the best chain once and runs the rules over the slots it has settled. */
+  async check(signal?: AbortSignal): Promise<FollowStep | undefined> {
+    const { waitlist } = this.o;
+    const chain = await readBestChain(this.client, this.o.maxLength ?? 290, signal);
+    if (chain.length === 0) return undefined;
+    const settled = chain.at(-1)!.slot - this.settleSlots;
+    if (settled <= waitlist.lastSlot) return undefined;
+    let skipped = 0;
+    const oldest = chain[0]!.slot;
+    if (waitlist.lastSlot >= 0 && waitlist.lastSlot + 1 < oldest) {
+      skipped = waitlist.skipUnknown(oldest - 1);
+      this.o.onStatus?.(`waitlist: slots ${oldest - skipped}–${oldest - 1} are older than the daemon's frontier; passed without joins or designations`);
+    }
+    const onChain = new Set(chain.map((b) => b.stateHash));
+    const blocks = new Map<string, BackfillBlock>();
+    for (const b of waitlist.heard(settled)) blocks.set(b.stateHash, { slot: b.slot, creator: b.creator, canonical: onChain.has(b.stateHash), ...(b.vrfOutput !== undefined ? { vrfOutput: b.vrfOutput } : {}) });
+    for (const b of chain) {
+      if (b.slot <= waitlist.lastSlot || b.slot > settled || blocks.has(b.stateHash)) continue;
+      blocks.set(b.stateHash, { slot: b.slot, creator: b.creator, canonical: true });
+    }
+    const designations = waitlist.advance(settled, [...blocks.values()]);
+    for (const d of designations) this.o.onDesignated?.(d);
+    return { slot: settled, blocks: blocks.size, designations, skipped };
+  }
+
+  /** Bootstraps if needed, then follows the subscription and the best chain until `signal` aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    try {
+      await this.bootstrap();
+    } catch (e) {
+      this.o.onStatus?.(`waitlist: bootstrap failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const feed = subscribeNewBlocks({ url: this.o.url, signal, onBlock: (b) => void this.hear(b), ...(this.o.onStatus ? { onStatus: this.o.onStatus } : {}) });
+    const every = this.o.intervalMs ?? 10_000;
+    while (!signal.aborted) {
+      try {
+        await this.check(signal);
+      } catch (e) {
+        if (signal.aborted) break;
+        this.o.onStatus?.(`waitlist: cannot read the best chain at ${this.o.url}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, every);
+        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      });
+    }
+    await feed;
+  }
+
+  /** The producer the next slot goes to if it is empty, and whether it is one of `ours`. */
+  next(ours: (key: string) => boolean): (LiveEntry & { ours: boolean }) | undefined {
+    const head = this.o.waitlist.nextDesignated();
+    return head ? { ...head, ours: ours(head.producer) } : undefined;
+  }
+}

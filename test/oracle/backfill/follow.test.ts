@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { designationsOf } from '../../../oracle/backfill/commitment.js';
+import { NetworkFollower } from '../../../oracle/backfill/follow.js';
+import { LiveWaitlist } from '../../../oracle/backfill/live.js';
+import type { BackfillBlock } from '../../../oracle/backfill/types.js';
+import { fromDaemonBlock } from '../../../oracle/member/blocks.js';
+import { SimulatedDaemon } from '../../../oracle/sim/daemon.js';
+import { parseVrfOutput } from '../../../oracle/vrf/output.js';
+import { chainTo, recordedBlocks } from '../../helpers/recorded-blocks.js';
+
+/**
+ * The waitlist daemon against a simulated Mina daemon (a real HTTP and WebSocket server in the
+ * daemon's GraphQL schema) serving real mainnet blocks. Slot 4 has three blocks: 3NKg81… is
+ * canonical, 3NKvvt… (the same producer, an earlier fork) and 3NKXo8… (another producer) are
+ * not; slots 2, 3, 8, 9, 11 and 17 are empty; slot 18 has three blocks, one canonical.
+ */
+
+const blocks = recordedBlocks();
+const hash = (prefix: string) => [...blocks.keys()].find((h) => h.startsWith(prefix))!;
+const until = async (what: () => boolean, ms = 5_000) => {
+  const end = Date.now() + ms;
+  while (!what()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+/** The batch engine's answer over the same blocks, canonical as the final best chain says. */
+function expectedDesignations(best: string[], from: number, to: number, window: number) {
+  const all: BackfillBlock[] = [...blocks.values()].map((b) => {
+    const p = fromDaemonBlock(b.daemon);
+    return { slot: p.slot, creator: p.creator, canonical: best.includes(b.stateHash), ...(p.vrfOutput ? { vrfOutput: parseVrfOutput(p.vrfOutput)! } : {}) };
+  });
+  return designationsOf(all, { from, to, window });
+}
+
+describe('the waitlist daemon (network follower)', () => {
+  let daemon: SimulatedDaemon;
+  let dir: string;
+  beforeAll(async () => {
+    daemon = await SimulatedDaemon.start();
+    daemon.add(...[...blocks.values()].map((b) => b.daemon));
+    dir = await mkdtemp(join(tmpdir(), 'follow-'));
+  });
+  afterAll(async () => {
+    await daemon.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('hears every block by the subscription, settles slots behind the tip, survives a restart, and designates what the rules designate', async () => {
+    const file = join(dir, 'waitlist.sqlite');
+    daemon.setBestChain(chainTo(blocks, hash('3NLjpotw')));
+    let waitlist = LiveWaitlist.open(file, { window: 47 });
+    const abort = new AbortController();
+    const statuses: string[] = [];
+    const designated: number[] = [];
+    let follower = new NetworkFollower({ waitlist, url: daemon.url, settleSlots: 2, intervalMs: 50, onStatus: (m) => statuses.push(m), onDesignated: (d) => designated.push(d.slot) });
+    const running = follower.run(abort.signal);
+    await until(() => daemon.subscriberCount === 1);
+    // Every block reaches the follower, on the best chain or not, with no key asked.
+    const announced = [...blocks.values()].filter((b) => fromDaemonBlock(b.daemon).slot <= 18);
+    for (const b of announced) daemon.announce(b.daemon);
+    // Tip at slot 16, two slots to settle: the rules run to slot 14.
+    await until(() => waitlist.lastSlot === 14);
+    expect(statuses.some((m) => /subscribed to newBlock\(\)/.test(m))).toBe(true);
+    // The blocks heard for later slots are kept until those slots settle.
+    expect(waitlist.heard(100).map((b) => b.slot)).toEqual([15, 16, 18, 18, 18]);
+    abort.abort();
+    await running;
+
+    // A restart: the queue and the blocks heard come back from the database.
+    const before = waitlist.snapshot();
+    waitlist.close();
+    waitlist = LiveWaitlist.open(file, { window: 47 });
+    expect(waitlist.snapshot()).toEqual(before);
+    follower = new NetworkFollower({ waitlist, url: daemon.url, settleSlots: 2, onDesignated: (d) => designated.push(d.slot) });
+    const best = chainTo(blocks, hash('3NKZ5poC'));
+    daemon.setBestChain(best);
+    expect(await follower.check()).toMatchObject({ slot: 16, skipped: 0 });
+    // Once slot 44 is the tip, slots to 42 settle (slot 18's losers join).
+    daemon.setBestChain([...best, hash('3NLjRmTy')]);
+    expect(await follower.check()).toMatchObject({ slot: 42, skipped: 0 });
+
+    const expected = expectedDesignations([...best, hash('3NLjRmTy')], 0, 42, 47);
+    expect(waitlist.snapshot().designations).toEqual(expected);
+    expect(designated).toEqual(expected.map((d) => d.slot));
+    // The two producers that lost slot 4 fill slots 8 and 9; slot 18's loser fills 19.
+    expect(expected.slice(0, 2).map((d) => [d.slot, d.lostSlot])).toEqual([[8, 4], [9, 4]]);
+    expect(expected.map((d) => d.slot)).toContain(19);
+    waitlist.close();
+  });
+
+  it('passes the slots older than the daemon\'s frontier without designating, and says so', async () => {
+    const waitlist = LiveWaitlist.open(join(dir, 'gap.sqlite'), { window: 47 });
+    waitlist.advance(3, [{ slot: 3, creator: fromDaemonBlock(blocks.get(hash('3NKXo8'))!.daemon).creator, canonical: false }]);
+    const statuses: string[] = [];
+    const follower = new NetworkFollower({ waitlist, url: daemon.url, settleSlots: 0, onStatus: (m) => statuses.push(m) });
+    // The daemon remembers only from slot 12 on; slots 4–11 are unknown (8, 9 and 11 would be empty).
+    daemon.setBestChain(chainTo(blocks, hash('3NLjpotw')).slice(-5));
+    expect(await follower.check()).toEqual({ slot: 16, blocks: 5, designations: [], skipped: 8 });
+    expect(statuses).toEqual(["waitlist: slots 4–11 are older than the daemon's frontier; passed without joins or designations"]);
+    // The entry of slot 3 is still there (it expires after slot 50).
+    expect(waitlist.entries()).toHaveLength(1);
+    waitlist.close();
+  });
+});
