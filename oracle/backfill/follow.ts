@@ -32,6 +32,8 @@ export interface FollowerOptions {
   /** Other oracles' base URLs to bootstrap from when the waitlist is empty (at most three are asked). */
   peers?: readonly string[];
   onDesignated?: (d: WaitlistSnapshot['designations'][number]) => void;
+  /** After each step the rules ran (the head may have changed). */
+  onStep?: (step: FollowStep) => void;
   onStatus?: (message: string) => void;
 }
 
@@ -98,7 +100,9 @@ export class NetworkFollower {
     }
     const designations = waitlist.advance(settled, [...blocks.values()]);
     for (const d of designations) this.o.onDesignated?.(d);
-    return { slot: settled, blocks: blocks.size, designations, skipped };
+    const step = { slot: settled, blocks: blocks.size, designations, skipped };
+    this.o.onStep?.(step);
+    return step;
   }
 
   /** Bootstraps if needed, then follows the subscription and the best chain until `signal` aborts. */
@@ -125,9 +129,25 @@ export class NetworkFollower {
     await feed;
   }
 
-  /** The producer the next slot goes to if it is empty, and whether it is one of `ours`. */
-  next(ours: (key: string) => boolean): (LiveEntry & { ours: boolean }) | undefined {
-    const head = this.o.waitlist.nextDesignated();
-    return head ? { ...head, ours: ours(head.producer) } : undefined;
-  }
+}
+
+/** What `GET /v1/waitlist` answers: the snapshot, the designated producer of the next slot if it is empty, and the pool's notice. */
+export interface WaitlistView extends WaitlistSnapshot {
+  next?: LiveEntry & { slot: number; pool: boolean };
+  /** Set when one of the pool's own producers is at the head. */
+  notice?: string;
+}
+
+/** The view of a waitlist for the service; `ours` says whether a producer key is one of the pool's. */
+export function waitlistView(waitlist: LiveWaitlist, ours: (key: string) => boolean, name: (key: string) => string = (k) => k): WaitlistView {
+  const snapshot = waitlist.snapshot();
+  const head = waitlist.nextDesignated();
+  if (!head) return snapshot;
+  const slot = waitlist.lastSlot + 1;
+  const pool = ours(head.producer);
+  return {
+    ...snapshot,
+    next: { ...head, slot, pool },
+    ...(pool ? { notice: `the pool's producer ${name(head.producer)} is at the head of the waitlist: if slot ${slot} has no canonical block, it is designated (it lost slot ${head.addedSlot}; the entry expires after slot ${head.expiresAfter})` } : {}),
+  };
 }

@@ -80,6 +80,8 @@ export const DASHBOARD_HTML = `<!doctype html>
   .legend span { display: inline-block; margin-right: 1.2em; }
   .legend i { display: inline-block; width: 1em; height: .8em; margin-right: .3em; vertical-align: middle; }
   #error { color: #b00; }
+  #waitlist { color: #555; margin-bottom: .6em; }
+  #waitlist.ours { color: #135; background: #e6f0ff; border-left: 4px solid #4a7bd0; padding: .3em .6em; }
   svg text { font-size: 11px; }
 </style>
 </head>
@@ -94,6 +96,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   <span><i style="background:#fbe3e3;border:1px solid #c33"></i>missed slot</span>
   <span><i style="background:#f4f4f4"></i>open window</span>
 </div>
+<div id="waitlist" hidden></div>
 <div id="error"></div>
 <svg id="windows" xmlns="http://www.w3.org/2000/svg"></svg>
 <script>
@@ -135,6 +138,19 @@ function draw(d) {
     svg.appendChild(g);
   });
 }
+function showWaitlist(w, names) {
+  const line = document.getElementById('waitlist');
+  line.hidden = !w;
+  if (!w) return;
+  line.className = w.notice ? 'ours' : '';
+  const head = w.next ? (names[w.next.producer] || short(w.next.producer)) : null;
+  line.textContent = w.notice
+    ? 'Notice: ' + w.notice
+    : head
+      ? 'waitlist: ' + w.entries + ' waiting; if slot ' + w.next.slot + ' is empty it goes to ' + head + ' (lost slot ' + w.next.addedSlot + ')'
+      : 'waitlist: empty at slot ' + w.slot + ' (no designated producer for the next empty slot)';
+  line.dataset.next = w.next ? w.next.producer : '';
+}
 async function refresh() {
   try {
     const r = await fetch('/v1/dashboard');
@@ -142,6 +158,7 @@ async function refresh() {
     const d = await r.json();
     document.getElementById('summary').textContent = 'slot ' + d.currentSlot + ' · strategy ' + d.strategy + ' · ' + d.members.length + ' members · emitted ' + d.totals.emitted + ', missed ' + d.totals.missed + ' in view · ' + (d.slotMs / 1000) + ' s slots';
     document.getElementById('error').textContent = '';
+    showWaitlist(d.waitlist, d.names);
     draw(d);
     document.body.dataset.ready = 'true';
   } catch (e) {

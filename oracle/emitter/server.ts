@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { z } from 'zod';
-import type { LiveEntry, WaitlistSnapshot } from '../backfill/live.js';
+import type { WaitlistView } from '../backfill/follow.js';
 import { b62 } from '../config.js';
 import { SLOTS_PER_EPOCH } from '../../contracts/types.js';
 import { DASHBOARD_HTML, slotViews } from './dashboard.js';
@@ -31,7 +31,7 @@ export interface ServerDeps {
   /** The bridge's published report of an epoch (`GET /v1/reports/:epoch`). */
   report?: (epoch: number) => Promise<unknown>;
   /** The live backfill waitlist (`GET /v1/waitlist`), when the oracle keeps one. */
-  waitlist?: () => WaitlistSnapshot & { next?: LiveEntry };
+  waitlist?: () => WaitlistView;
 }
 
 const slotParams = z.object({ slot: z.coerce.number().int().min(0).max(2 ** 32 - 1) });
@@ -158,6 +158,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       names: Object.fromEntries(deps.names ?? []),
       totals: { emitted: views.filter((v) => v.status === 'emitted').length, missed: views.filter((v) => v.status === 'missed').length },
       slots: views,
+      waitlist: waitlistLine(deps.waitlist?.()),
     };
   });
 
@@ -169,4 +170,10 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
 
   return app;
+}
+
+/** The dashboard's waitlist line: who gets the next slot if it is empty, and the pool's notice. */
+function waitlistLine(view: WaitlistView | undefined): { slot: number; entries: number; next: WaitlistView['next'] | null; notice: string | null } | null {
+  if (!view) return null;
+  return { slot: view.slot, entries: view.entries.length, next: view.next ?? null, notice: view.notice ?? null };
 }

@@ -15,6 +15,8 @@ import { buildServer } from './server.js';
 import { SpoolSink, type Sink } from './sink.js';
 import type { SlotClock } from './slot-clock.js';
 import { ChainWatcher } from './watcher.js';
+import { NetworkFollower, waitlistView } from '../backfill/follow.js';
+import { LiveWaitlist } from '../backfill/live.js';
 
 /** Who is a member, in registry order; `refresh` reads the pool again (the service calls it every few slots). */
 export interface MemberSource extends Membership {
@@ -48,6 +50,11 @@ export interface EmitterServiceOptions {
   threads?: number;
   /** A daemon's GraphQL to mark emitted blocks canonical or orphaned. */
   watch?: { url: string; confirmations?: number; intervalMs?: number };
+  /**
+   * The live backfill waitlist: follows every block of the network through a daemon's GraphQL
+   * (saved in `waitlist.sqlite`) and serves it at `GET /v1/waitlist` and on the dashboard.
+   */
+  waitlist?: { url: string; window: number; self?: string; peers?: readonly string[]; settleSlots?: number; intervalMs?: number; excludeWinners?: boolean };
   /** Posts each epoch's report `delaySlots` after the epoch ends (the bridge is made over this service's log). */
   bridge?: { create: (log: EventLog) => Bridge; delaySlots: number };
   /** How often the membership is read again (default every 5 slots). */
@@ -71,15 +78,17 @@ export class EmitterService {
   readonly metrics: EmitterMetrics;
   readonly selector: Selector;
   readonly bridge?: Bridge;
+  readonly waitlist?: LiveWaitlist;
   private readonly crypto: CryptoPool;
   private readonly abort = new AbortController();
   private readonly loops: Promise<void>[] = [];
 
   private constructor(
     private readonly o: EmitterServiceOptions,
-    parts: { log: EventLog; crypto: CryptoPool; app: FastifyInstance; metrics: EmitterMetrics; selector: Selector; bridge?: Bridge },
+    parts: { log: EventLog; crypto: CryptoPool; app: FastifyInstance; metrics: EmitterMetrics; selector: Selector; bridge?: Bridge; waitlist?: LiveWaitlist },
   ) {
     if (parts.bridge) this.bridge = parts.bridge;
+    if (parts.waitlist) this.waitlist = parts.waitlist;
     this.log = parts.log;
     this.crypto = parts.crypto;
     this.app = parts.app;
@@ -134,6 +143,8 @@ export class EmitterService {
       onRejected: (code, member) => metrics.rejected(code, member),
     });
     const bridge = o.bridge?.create(log);
+    const waitlist = o.waitlist ? LiveWaitlist.open(join(o.dataDir, 'waitlist.sqlite'), { window: o.waitlist.window, ...(o.waitlist.self ? { self: o.waitlist.self } : {}), ...(o.waitlist.excludeWinners ? { excludeWinners: true } : {}) }) : undefined;
+    const name = (k: string) => o.names?.get(k) ?? k;
     const app = buildServer({
       intake,
       log,
@@ -146,8 +157,9 @@ export class EmitterService {
       ...(o.names ? { names: o.names } : {}),
       metrics,
       ...(bridge ? { report: (epoch: number) => bridge.reportFile(epoch) } : {}),
+      ...(waitlist ? { waitlist: () => waitlistView(waitlist, (k) => isPoolProducer(o, k), name) } : {}),
     });
-    const service = new EmitterService(o, { log, crypto, app, metrics, selector, ...(bridge ? { bridge } : {}) });
+    const service = new EmitterService(o, { log, crypto, app, metrics, selector, ...(bridge ? { bridge } : {}), ...(waitlist ? { waitlist } : {}) });
     service.startLoops();
     return service;
   }
@@ -169,6 +181,28 @@ export class EmitterService {
         onError: (m) => progress(m),
       });
       this.loops.push(watcher.run(signal));
+    }
+    if (this.waitlist && o.waitlist) {
+      const waitlist = this.waitlist;
+      let told = '';
+      const follower = new NetworkFollower({
+        waitlist,
+        url: o.waitlist.url,
+        ...(o.waitlist.settleSlots !== undefined ? { settleSlots: o.waitlist.settleSlots } : {}),
+        ...(o.waitlist.intervalMs !== undefined ? { intervalMs: o.waitlist.intervalMs } : {}),
+        ...(o.waitlist.peers ? { peers: o.waitlist.peers } : {}),
+        onDesignated: (d) => {
+          if (isPoolProducer(o, d.producer)) progress(`waitlist: slot ${d.slot} was designated to the pool's producer ${o.names?.get(d.producer) ?? d.producer} (it lost slot ${d.lostSlot})`);
+        },
+        onStep: () => {
+          // The notice for the pool's members, once per head: the service's log, GET /v1/waitlist and the dashboard carry it.
+          const notice = waitlistView(waitlist, (k) => isPoolProducer(o, k), (k) => o.names?.get(k) ?? k).notice ?? '';
+          if (notice && notice !== told) progress(`waitlist: notice: ${notice}`);
+          told = notice;
+        },
+        onStatus: (m) => progress(m),
+      });
+      this.loops.push(follower.run(signal));
     }
     if (this.bridge && o.bridge) this.loops.push(this.reportEpochs(this.bridge, o.bridge.delaySlots, signal));
     if (o.membership.refresh) this.loops.push(this.refreshMembers(signal));
@@ -234,6 +268,12 @@ export class EmitterService {
     this.abort.abort();
     await Promise.allSettled(this.loops);
     await this.crypto.stop();
+    this.waitlist?.close();
     this.log.close();
   }
+}
+
+/** The pool's own producers: its members, and the oracle's own key when it has one. */
+function isPoolProducer(o: EmitterServiceOptions, key: string): boolean {
+  return key === o.waitlist?.self || o.membership.isMember(key);
 }

@@ -52,7 +52,8 @@ describe('the waitlist daemon (network follower)', () => {
 
   it('hears every block by the subscription, settles slots behind the tip, survives a restart, and designates what the rules designate', async () => {
     const file = join(dir, 'waitlist.sqlite');
-    daemon.setBestChain(chainTo(blocks, hash('3NLjpotw')));
+    // The daemon's best chain is empty (bootstrapping) until every block has been heard.
+    daemon.setBestChain([]);
     let waitlist = LiveWaitlist.open(file, { window: 47 });
     const abort = new AbortController();
     const statuses: string[] = [];
@@ -60,12 +61,15 @@ describe('the waitlist daemon (network follower)', () => {
     let follower = new NetworkFollower({ waitlist, url: daemon.url, settleSlots: 2, intervalMs: 50, onStatus: (m) => statuses.push(m), onDesignated: (d) => designated.push(d.slot) });
     const running = follower.run(abort.signal);
     await until(() => daemon.subscriberCount === 1);
+    // Subscribed without a key: every block, whoever made it.
+    await until(() => statuses.some((m) => /subscribed to newBlock\(\) at/.test(m)));
     // Every block reaches the follower, on the best chain or not, with no key asked.
     const announced = [...blocks.values()].filter((b) => fromDaemonBlock(b.daemon).slot <= 18);
     for (const b of announced) daemon.announce(b.daemon);
+    await until(() => waitlist.heard(100).length === announced.length);
+    daemon.setBestChain(chainTo(blocks, hash('3NLjpotw')));
     // Tip at slot 16, two slots to settle: the rules run to slot 14.
     await until(() => waitlist.lastSlot === 14);
-    expect(statuses.some((m) => /subscribed to newBlock\(\)/.test(m))).toBe(true);
     // The blocks heard for later slots are kept until those slots settle.
     expect(waitlist.heard(100).map((b) => b.slot)).toEqual([15, 16, 18, 18, 18]);
     abort.abort();

@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PrivateKey } from 'o1js';
+import { chromium, type Browser } from 'playwright-core';
+import { fieldToStateHash } from '../../../oracle/chain/base58.js';
+import { EmitterService, fixedMembers } from '../../../oracle/emitter/service.js';
+import { ManualTime, SlotClock } from '../../../oracle/emitter/slot-clock.js';
+import { daemonBlock, SimulatedDaemon } from '../../../oracle/sim/daemon.js';
+
+/**
+ * The emitter service keeping the live waitlist: it follows a simulated daemon (a real HTTP and
+ * WebSocket server in the daemon's GraphQL schema), serves `GET /v1/waitlist`, and tells the
+ * pool's members, in its log, on that route and on the dashboard (in a real browser), when one
+ * of the pool's producers is at the head.
+ */
+
+const SLOT_MS = 10_000;
+const GENESIS = 1_700_000_000_000;
+const [alice, bob] = [PrivateKey.random(), PrivateKey.random()].map((k) => k.toPublicKey().toBase58()) as [string, string];
+const outsiders = Array.from({ length: 3 }, () => PrivateKey.random().toPublicKey().toBase58());
+const operator = PrivateKey.random();
+const hashOf = (n: number) => fieldToStateHash(BigInt(n) * 7919n + 11n);
+const until = async (what: () => boolean, ms = 10_000) => {
+  const end = Date.now() + ms;
+  while (!what()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+describe('emitter service with the live waitlist', () => {
+  let dir: string;
+  let daemon: SimulatedDaemon;
+  let service: EmitterService;
+  let base: string;
+  const lines: string[] = [];
+  const best: string[] = [];
+  /** A block of `slot` on the best chain (canonical) or beside it: announced, heard, then the best chain moves. */
+  const add = async (n: number, slot: number, creator: string, onBest: boolean) => {
+    const block = daemonBlock({ stateHash: hashOf(n), previousStateHash: best.at(-1) ?? hashOf(0), height: 1000 + best.length, slot, creator });
+    daemon.add(block);
+    daemon.announce(block);
+    await until(() => service.waitlist!.heard(Number.MAX_SAFE_INTEGER).some((b) => b.stateHash === block.stateHash));
+    if (onBest) best.push(block.stateHash);
+    daemon.setBestChain([...best]);
+  };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'waitlist-service-'));
+    daemon = await SimulatedDaemon.start();
+    service = await EmitterService.start({
+      dataDir: dir,
+      clock: new SlotClock({ genesisMs: GENESIS, slotMs: SLOT_MS, time: new ManualTime(GENESIS + 103 * SLOT_MS) }),
+      strategy: 'first-delivered',
+      window: { earlyMs: 1_000, closeMs: SLOT_MS, cutoffMs: 3_000 },
+      poolTag: '31337',
+      operator: { publicKey: operator.toPublicKey().toBase58(), privateKey: operator.toBase58() },
+      membership: fixedMembers([alice, bob]),
+      names: new Map([[alice, 'alice'], [bob, 'bob']]),
+      threads: 1,
+      waitlist: { url: daemon.url, window: 10, settleSlots: 1, intervalMs: 50 },
+      progress: (m) => lines.push(m),
+    });
+    base = await service.listen(0);
+    await until(() => daemon.subscriberCount === 1);
+  }, 60_000);
+
+  afterAll(async () => {
+    await service.stop();
+    await daemon.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('serves the waitlist with the notice when a member of the pool is at the head', async () => {
+    // Slot 100: an outsider's block is canonical, bob's lost; 101 and 102 are taken; the tip is 103.
+    await add(1, 100, outsiders[0]!, true);
+    await add(2, 100, bob, false);
+    await add(3, 101, outsiders[1]!, true);
+    await add(4, 102, outsiders[2]!, true);
+    await add(5, 103, outsiders[0]!, true);
+    await until(() => service.waitlist!.lastSlot === 102);
+    const view = (await (await fetch(`${base}/v1/waitlist`)).json()) as Record<string, unknown>;
+    expect(view).toMatchObject({
+      slot: 102,
+      window: 10,
+      entries: [{ producer: bob, addedSlot: 100, expiresAfter: 110 }],
+      next: { producer: bob, slot: 103, pool: true },
+      notice: "the pool's producer bob is at the head of the waitlist: if slot 103 has no canonical block, it is designated (it lost slot 100; the entry expires after slot 110)",
+    });
+    expect(lines).toContain(`waitlist: notice: ${view.notice as string}`);
+    const dashboard = (await (await fetch(`${base}/v1/dashboard`)).json()) as { waitlist: unknown };
+    expect(dashboard.waitlist).toMatchObject({ slot: 102, entries: 1, next: { producer: bob, slot: 103 }, notice: view.notice });
+  });
+
+  it('shows the notice on the dashboard in a real browser, then the designation when the slot stays empty', async () => {
+    let browser: Browser | undefined;
+    try {
+      browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+      const page = await browser.newPage();
+      await page.goto(`${base}/`);
+      await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+      const line = page.locator('#waitlist');
+      expect(await line.getAttribute('class')).toBe('ours');
+      expect(await line.getAttribute('data-next')).toBe(bob);
+      expect(await line.textContent()).toMatch(/^Notice: the pool's producer bob is at the head of the waitlist: if slot 103 has no canonical block/);
+      // Slot 103 had a block; 104 stays empty and 105 is the tip: bob is designated for 104, and the line says the waitlist is empty.
+      await add(6, 105, outsiders[1]!, true);
+      await until(() => service.waitlist!.lastSlot === 104);
+      expect(lines).toContain("waitlist: slot 104 was designated to the pool's producer bob (it lost slot 100)");
+      await page.locator('#waitlist', { hasText: /^waitlist: empty at slot 104/ }).waitFor({ timeout: 5_000 });
+      expect(await line.getAttribute('class')).toBe('');
+    } finally {
+      await browser?.close();
+    }
+  }, 60_000);
+});
