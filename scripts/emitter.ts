@@ -24,6 +24,9 @@ interface EmitterOptions {
   confirmations: number;
   relay?: string;
   threads: number;
+  waitlist: boolean;
+  waitlistPeer?: string[];
+  waitlistSettle: number;
 }
 
 /** A genesis time: an ISO date or milliseconds since the Unix epoch. */
@@ -54,13 +57,19 @@ export function emitterCommand(): Command {
     .option('--confirmations <n>', 'blocks on top before a block counts as canonical', wholeNumber(1, 290), 3)
     .option('--relay <url>', "hand winners to a relay by HTTP POST (default: files in <data>/spool for the gateway node's helper)", urlOption())
     .option('--threads <n>', 'signature worker threads', wholeNumber(1, 64), 2)
+    .option('--waitlist', "keep the live backfill waitlist from every block the daemon (--daemon) takes in; served at GET /v1/waitlist")
+    .option('--waitlist-peer <url...>', "another oracle to bootstrap an empty waitlist from (up to three are asked)", (v: string, all: string[] = []) => {
+      if (all.length === 3) throw new InvalidArgumentError('at most three peers are asked, as the forum describes');
+      return [...all, urlOption()(v)];
+    })
+    .option('--waitlist-settle <slots>', 'slots behind the best tip before a slot counts as settled for the waitlist', wholeNumber(0, 290), 3)
     .addHelpText(
       'after',
       [
         '',
         'Members post signed proposals to POST /v1/proposals (npm run member does it beside a node).',
         'Reading: GET / (dashboard), /metrics (Prometheus), /v1/slots/:slot, /v1/events?from=&to=,',
-        '/v1/members/:key/metrics?epoch=N, /v1/reports/:epoch.',
+        '/v1/members/:key/metrics?epoch=N, /v1/reports/:epoch, /v1/waitlist (with --waitlist).',
       ].join('\n'),
     )
     .action(async (o: EmitterOptions) => {
@@ -84,6 +93,7 @@ export function emitterCommand(): Command {
         perBlock: o.coinbase,
         reportDelaySlots: o.reportDelay,
         threads: o.threads,
+        ...(o.waitlist ? { waitlist: { ...(o.waitlistPeer ? { peers: o.waitlistPeer } : {}), settleSlots: o.waitlistSettle } } : {}),
         progress,
       });
       const url = await service.listen(o.port, o.host);

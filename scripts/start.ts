@@ -71,7 +71,7 @@ export function startCommand(): Command {
         // A real network: the emitter and the bridge as the operator runs them, no simulated members.
         progress(`alias '${o.alias}' is a real network (${alias.url}): running its emitter and bridge, with no simulated members`);
         const { emitterCommand } = await import('./emitter.js');
-        await emitterCommand().parseAsync(['--alias', o.alias, '--port', String(o.port), ...(o.daemon ? ['--daemon', o.daemon] : [])], { from: 'user' });
+        await emitterCommand().parseAsync(['--alias', o.alias, '--port', String(o.port), ...(o.daemon ? ['--daemon', o.daemon, '--waitlist'] : [])], { from: 'user' });
         return;
       }
       const stop = new AbortController();
@@ -146,10 +146,11 @@ async function play(root: string, o: StartOptions, signal: AbortSignal, cleanups
     daemonUrl: o.daemon ?? daemon!.url,
     confirmations: 2,
     watchIntervalMs: Math.max(250, slotMs / 3),
+    waitlist: { settleSlots: 2, intervalMs: Math.max(250, slotMs / 3) },
     perBlock: o.coinbase,
     reportDelaySlots: 2,
     threads: 2,
-    progress: (m) => (/^(bridge|emitter: (delivery|the selector))/.test(m) ? progress(m) : undefined),
+    progress: (m) => (/^(bridge|emitter: (delivery|the selector)|waitlist: (notice|slot))/.test(m) ? progress(m) : undefined),
   });
   cleanups.push(() => service.stop());
   const url = await service.listen(o.port);
@@ -222,12 +223,19 @@ async function play(root: string, o: StartOptions, signal: AbortSignal, cleanups
         `  proposals accepted ${count('received')}, emitted ${count('emitted')}, missed ${count('missed')}, ignored ${count('ignored')}, equivocations ${count('equivocation')}`,
         `  refused: ${[...refusals].map(([c, n]) => `${c} ${n}`).join(', ') || 'none'}`,
         `  on the (simulated) network: canonical ${count('canonical')}, orphaned ${count('orphaned')}`,
+        waitlistSummary(),
         r ? `  epoch ${epoch} report: ${r.eligible.map(name).join(', ') || 'nobody'} eligible, reward ${nanoToMina(BigInt(r.reward.nanomina))} MINA, metrics root ${r.metricsRoot.slice(0, 16)}…, posted in ${r.posted?.hash ?? '(not yet)'}` : `  epoch ${epoch}: not reported yet`,
         ...paid.map((p) => `  ${p.name} claimed ${nanoToMina(p.amount)} MINA`),
         `  dashboard ${url}/ · report ${url}/v1/reports/${epoch} · check it: npm run report -- --epoch ${epoch} --log ${join(dataDir, 'events.sqlite')}`,
         '',
       ].join('\n'),
     );
+  };
+  const waitlistSummary = () => {
+    const w = service.waitlist;
+    if (!w) return '  live waitlist: not kept';
+    const s = w.snapshot();
+    return `  live waitlist at slot ${s.slot}: ${s.entries.length} waiting${s.entries.length ? ` (${s.entries.map((e) => name(e.producer)).join(', ')})` : ''}, ${s.designations.length} designated · ${url}/v1/waitlist`;
   };
   if (signal.aborted) return summary([]);
   showSlots();

@@ -19,6 +19,9 @@ import type { BackfillBlock } from './types.js';
  *   or designations ({@link LiveWaitlist.skipUnknown}), and the operator is told.
  * - A waitlist that starts with nothing asks up to three peers (`GET /v1/waitlist`) first.
  */
+/** A producer key as the waitlist keeps it (anything else from a daemon is not a producer). */
+const B62 = /^B62[1-9A-HJ-NP-Za-km-z]{52}$/;
+
 export interface FollowerOptions {
   waitlist: LiveWaitlist;
   /** The daemon's GraphQL (`http://host:3085/graphql`). */
@@ -59,7 +62,7 @@ export class NetworkFollower {
 
   /** Keeps a block the daemon announced; returns whether it was new. */
   hear(block: ProducedBlock): boolean {
-    if (!block.stateHash) return false;
+    if (!block.stateHash || !B62.test(block.creator)) return false;
     const vrfOutput = block.vrfOutput !== undefined ? parseVrfOutput(block.vrfOutput) : undefined;
     return this.o.waitlist.hear({ stateHash: block.stateHash, slot: block.slot, creator: block.creator, ...(vrfOutput !== undefined ? { vrfOutput } : {}) });
   }
@@ -95,7 +98,7 @@ export class NetworkFollower {
     const blocks = new Map<string, BackfillBlock>();
     for (const b of waitlist.heard(settled)) blocks.set(b.stateHash, { slot: b.slot, creator: b.creator, canonical: onChain.has(b.stateHash), ...(b.vrfOutput !== undefined ? { vrfOutput: b.vrfOutput } : {}) });
     for (const b of chain) {
-      if (b.slot <= waitlist.lastSlot || b.slot > settled || blocks.has(b.stateHash)) continue;
+      if (b.slot <= waitlist.lastSlot || b.slot > settled || blocks.has(b.stateHash) || !B62.test(b.creator)) continue;
       blocks.set(b.stateHash, { slot: b.slot, creator: b.creator, canonical: true });
     }
     const designations = waitlist.advance(settled, [...blocks.values()]);

@@ -48,6 +48,8 @@ export interface PoolEmitterOptions {
   daemonUrl?: string;
   confirmations?: number;
   watchIntervalMs?: number;
+  /** Keep the live backfill waitlist from the daemon at `daemonUrl` (the window is the pool's). */
+  waitlist?: { peers?: readonly string[]; settleSlots?: number; intervalMs?: number };
   /** Reward per counted block, nanomina. */
   perBlock: bigint;
   reportDelaySlots: number;
@@ -62,6 +64,11 @@ async function genesisOf(o: PoolEmitterOptions): Promise<number> {
   if (chain.kind === 'local') return (o.time?.now() ?? Date.now()) - (await chain.slot()) * o.slotMs;
   if (alias.networkId === 'mainnet') return MAINNET_GENESIS_MS;
   throw new UsageError(`give the genesis time of alias '${aliasName}' with --genesis (ISO date or ms): only mainnet's and the local chain's are known`, { field: 'genesis' });
+}
+
+function waitlistDaemon(o: PoolEmitterOptions): string {
+  if (!o.daemonUrl) throw new UsageError("the live waitlist follows a daemon's blocks: give its GraphQL with --daemon", { field: 'daemon' });
+  return o.daemonUrl;
 }
 
 export async function startPoolEmitter(o: PoolEmitterOptions): Promise<{ service: EmitterService; clock: SlotClock; strategy: StrategyName }> {
@@ -90,6 +97,7 @@ export async function startPoolEmitter(o: PoolEmitterOptions): Promise<{ service
     ...(o.sink ? { sink: o.sink } : o.relayUrl ? { sink: new HttpSink(o.relayUrl) } : {}),
     ...(o.threads ? { threads: o.threads } : {}),
     ...(o.daemonUrl ? { watch: { url: o.daemonUrl, ...(o.confirmations !== undefined ? { confirmations: o.confirmations } : {}), ...(o.watchIntervalMs ? { intervalMs: o.watchIntervalMs } : {}) } } : {}),
+    ...(o.waitlist ? { waitlist: { url: waitlistDaemon(o), window: params.backfillWindow, ...o.waitlist } } : {}),
     ...(oracle
       ? { bridge: { create: (log) => new Bridge({ log, client, oracle, dir: join(o.dataDir, 'reports'), perBlock: o.perBlock, basis: o.daemonUrl ? 'canonical' : 'emitted', progress: o.progress }), delaySlots: o.reportDelaySlots } }
       : {}),

@@ -1,4 +1,4 @@
-import type { PrivateKey } from 'o1js';
+import { PrivateKey } from 'o1js';
 import { SLOTS_PER_EPOCH } from '../../contracts/types.js';
 import { fieldToStateHash } from '../chain/base58.js';
 import type { Emission, Sink } from '../emitter/sink.js';
@@ -87,8 +87,12 @@ export class SimulatedMembers {
  * winner (after the spool keeps it), and it puts the block on its best chain, served by a
  * simulated daemon — except now and then (`orphanChance`) when another producer's block
  * for that slot wins the network, leaving the pool's block orphaned. The emitter's chain
- * watcher reads that daemon as it would read a real one.
+ * watcher and the live waitlist read that daemon as they would read a real one (every block
+ * is announced on `newBlock`, the losing ones too).
  */
+/** The producer outside the pool whose blocks win over the pool's now and then. */
+export const OUTSIDE_PRODUCER = PrivateKey.fromBigInt(1_000_003n).toPublicKey().toBase58();
+
 export class SimulatedGateway implements Sink {
   readonly name: string;
   private height = 1;
@@ -108,9 +112,11 @@ export class SimulatedGateway implements Sink {
     await this.spool.deliver(e);
     const ours = this.block(e.blockHash, e.slot, this.o.producerOf(e.member));
     this.daemon.add(ours);
+    this.daemon.announce(ours);
     if (this.rng.float() < (this.o.orphanChance ?? 0.1)) {
-      const other = this.block(fieldToStateHash(BigInt(e.slot) * 31n + 999_983n), e.slot, 'B62qnotthepool');
+      const other = this.block(fieldToStateHash(BigInt(e.slot) * 31n + 999_983n), e.slot, OUTSIDE_PRODUCER);
       this.daemon.add(other);
+      this.daemon.announce(other);
       this.daemon.extend(other.stateHash);
       this.previous = other.stateHash;
     } else {

@@ -191,6 +191,8 @@ describe('start', () => {
       expect(r.stderr).toMatch(/slot 107099: .*← epoch 14 ends/);
       expect(r.stderr).toMatch(/emitted \(\+\d+ ms to the sink\)/);
       expect(r.stdout).toMatch(/Summary: slots 10709\d–\d+ \(2 s each\), strategy first-delivered/);
+      // The live waitlist followed the simulated network's blocks to a settled slot of the run.
+      expect(r.stdout).toMatch(/live waitlist at slot 1071?\d\d: \d+ waiting.*, \d+ designated · http:\/\/127\.0\.0\.1:\d+\/v1\/waitlist/);
       const reported = /epoch 14 report: (.*) eligible, reward ([\d.]+) MINA/.exec(r.stdout);
       expect(reported).not.toBeNull();
       expect(r.stdout).toMatch(/(alice|bob|carol|dave) claimed [\d.]+ MINA/);
