@@ -4,6 +4,7 @@ import type { ReceiptSigner } from './receipt.js';
 import type { SlotClock } from './slot-clock.js';
 import type { Window } from './selector.js';
 import { firstIssue } from '../errors.js';
+import { checkDesignation, checkDesignationTime, type DesignationChecks } from './designation.js';
 import { ProposalRejected, proposalSchema, type Proposal, type Receipt, type RejectionCode } from './types.js';
 
 /** Who is a member right now (the pool mirror in service, a fixed set in tests). */
@@ -38,6 +39,8 @@ export interface IntakeDeps {
   decide?: DecideRule;
   /** After a proposal is durably logged, with the decision its commit made if it made one (the selector). */
   onAccepted?: (p: AcceptedProposal, decided?: DecideOutcome) => void;
+  /** Checks a designated producer's proof (the forum's acceptance rule); without it such blocks are refused. */
+  designation?: DesignationChecks;
   /** After every rejection (metrics). */
   onRejected?: (code: RejectionCode, member: string | undefined) => void;
 }
@@ -86,13 +89,19 @@ export class Intake {
       member = p.member;
       slot = p.slot;
       this.checkSize(p);
-      this.checkWindow(p, at);
+      // A designated producer's block has its own window: from a third into the slot to its end.
+      if (p.designation !== undefined) checkDesignationTime(p.slot, { at, slotStart: clock.slotStart(p.slot), slotMs: clock.slotMs });
+      else this.checkWindow(p, at);
       if (!this.deps.membership.isMember(p.member)) throw new ProposalRejected('NOT_MEMBER', `${p.member} is not a member of this pool`, { member: p.member });
       const earlier = log.proposal(p.slot, p.member, p.blockHash);
       if (earlier) throw duplicate(earlier);
       const fields = [BigInt(this.deps.poolTag), BigInt(p.slot), stateHashToField(p.blockHash)!];
       const ok = this.inline(p.slot) ? safely(() => this.deps.verifyInline!(p.member, fields, p.signature)) : await this.deps.verify(p.member, fields, p.signature);
       if (!ok) throw new ProposalRejected('BAD_SIGNATURE', `the signature is not ${p.member}'s over [poolTag, ${p.slot}, ${p.blockHash}]`, { member: p.member, slot: p.slot });
+      if (p.designation !== undefined) {
+        if (!this.deps.designation) throw new ProposalRejected('NO_BACKFILL', 'deliver the block without a designation, or to an emitter that keeps the backfill', { slot: p.slot });
+        await checkDesignation(p.designation, p, this.deps.designation);
+      }
       return this.record(p, at);
     } catch (e) {
       // Equivocation is logged as its own event, with the evidence.

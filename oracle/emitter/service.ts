@@ -17,6 +17,7 @@ import type { SlotClock } from './slot-clock.js';
 import { ChainWatcher } from './watcher.js';
 import { NetworkFollower, waitlistView } from '../backfill/follow.js';
 import { LiveWaitlist } from '../backfill/live.js';
+import type { DesignationChecks } from './designation.js';
 
 /** Who is a member, in registry order; `refresh` reads the pool again (the service calls it every few slots). */
 export interface MemberSource extends Membership {
@@ -55,6 +56,8 @@ export interface EmitterServiceOptions {
    * (saved in `waitlist.sqlite`) and serves it at `GET /v1/waitlist` and on the dashboard.
    */
   waitlist?: { url: string; window: number; self?: string; peers?: readonly string[]; settleSlots?: number; intervalMs?: number; excludeWinners?: boolean };
+  /** Takes designated producers' blocks with their proofs (the forum's acceptance rule); refused without it. */
+  designation?: DesignationChecks;
   /** Posts each epoch's report `delaySlots` after the epoch ends (the bridge is made over this service's log). */
   bridge?: { create: (log: EventLog) => Bridge; delaySlots: number };
   /** How often the membership is read again (default every 5 slots). */
@@ -141,6 +144,7 @@ export class EmitterService {
         void selector.emitArrivalDecision(decided);
       },
       onRejected: (code, member) => metrics.rejected(code, member),
+      ...(o.designation ? { designation: o.designation } : {}),
     });
     const bridge = o.bridge?.create(log);
     const waitlist = o.waitlist ? LiveWaitlist.open(join(o.dataDir, 'waitlist.sqlite'), { window: o.waitlist.window, ...(o.waitlist.self ? { self: o.waitlist.self } : {}), ...(o.waitlist.excludeWinners ? { excludeWinners: true } : {}) }) : undefined;

@@ -14,8 +14,8 @@ export const stateHash = z.string().refine((s) => stateHashToField(s) !== undefi
 /** A base58 o1js / mina-signer signature (`7mX…`). */
 export const signatureText = z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{90,100}$/, 'expected a base58 signature');
 
-/** What a proposal's body may add to its block, in bytes (the HTTP body limit is the block limit plus this). */
-export const BODY_ALLOWANCE = 16_384;
+/** What a proposal's body may add to its block, in bytes (the HTTP body limit is the block limit plus this): the fields and a designation proof. */
+export const BODY_ALLOWANCE = 16_384 + 200_000;
 
 /**
  * A member's signed proposal: the member signs `[poolTag, slot, blockHash]` (the message
@@ -29,6 +29,8 @@ export const proposalSchema = z.strictObject({
   payload: z.unknown().refine((p) => p !== undefined && p !== null, 'expected the block (JSON)'),
   vrfOutput: z.string().max(100).refine((v) => parseVrfOutput(v) !== undefined, 'expected a truncated VRF output (base64url, 48… base58 or decimal, below 2^253)').optional(),
   signature: signatureText,
+  /** A designated producer's `DesignatedProducer` proof for the slot (`proof.toJSON()`), checked by oracle/emitter/designation.ts. */
+  designation: z.unknown().optional(),
 });
 export type Proposal = z.infer<typeof proposalSchema>;
 
@@ -59,6 +61,10 @@ export const REJECTIONS = {
   TOO_LARGE: { status: 413, text: 'the body is larger than the emitter accepts' },
   TOO_EARLY: { status: 422, text: "the slot's production window has not opened" },
   WINDOW_CLOSED: { status: 422, text: "the slot's production window has closed" },
+  DESIGNATION_TOO_EARLY: { status: 422, text: "a designated producer's block is taken only after a third of the slot" },
+  DESIGNATION_OUTDATED: { status: 422, text: "a designated producer's block is taken only during its slot" },
+  BAD_DESIGNATION: { status: 422, text: 'the designation is not a valid proof for this slot and member' },
+  NO_BACKFILL: { status: 422, text: "this emitter takes no designated producers' blocks" },
 } as const;
 export type RejectionCode = keyof typeof REJECTIONS;
 

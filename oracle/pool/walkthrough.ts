@@ -1,6 +1,6 @@
 import { AccountUpdate, Field, PrivateKey, UInt32, UInt64, VerificationKey } from 'o1js';
 import { Bitmap } from '../../contracts/Bitmap.js';
-import { DesignatedProducer } from '../../contracts/DesignatedProducer.js';
+import { DesignatedProducer, type DesignatedProducerProof } from '../../contracts/DesignatedProducer.js';
 import { ProposalPayload, Ruling, RulingPayload, SLOTS_PER_EPOCH, UpgradeTarget } from '../../contracts/types.js';
 import { exampleNetwork } from '../backfill/example.js';
 import type { Action, PoolClient } from './client.js';
@@ -28,8 +28,8 @@ export interface WalkthroughContext {
   /** Lets the chain reach a later slot. */
   advanceTo: (slot: number) => Promise<unknown>;
   onStep?: (step: WalkthroughStep) => void;
-  /** Called after a ZkProgram proof made on the way (the designated producer's), with its time. */
-  onProgram?: (name: string, ms: number) => void;
+  /** Called after a ZkProgram proof made on the way (the designated producer's), with its time and the proof. */
+  onProgram?: (name: string, ms: number, proof: DesignatedProducerProof) => void;
 }
 
 /**
@@ -95,7 +95,7 @@ export async function walkthrough(ctx: WalkthroughContext): Promise<WalkthroughS
   DesignatedProducer.setProofsEnabled(client.chain.proofsEnabled);
   const t0 = performance.now();
   const { proof } = await DesignatedProducer.prove(statement, witness, net.a);
-  ctx.onProgram?.('DesignatedProducer.prove', performance.now() - t0);
+  ctx.onProgram?.('DesignatedProducer.prove', performance.now() - t0, proof);
   await run('RewardPool', 'payBackfill', ['BackfillRegistry.record', 'PoolDac.reportAuthority'], () => client.payBackfill(operator, proof));
 
   const epoch = Math.floor((await client.now()) / SLOTS_PER_EPOCH) - 1;

@@ -2,6 +2,8 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
 import { AccountUpdate, Cache, Field, Mina, PrivateKey, UInt32, UInt64, addCachedAccount, verify } from 'o1js';
 import { BackfillRegistry } from '../../contracts/BackfillRegistry.js';
+import type { DesignatedProducerProof } from '../../contracts/DesignatedProducer.js';
+import { checkDesignation, designationProofVerifier } from '../../oracle/emitter/designation.js';
 import { PoolDac } from '../../contracts/PoolDac.js';
 import { PoolVault } from '../../contracts/PoolVault.js';
 import { RewardPool } from '../../contracts/RewardPool.js';
@@ -26,6 +28,7 @@ const log = (message: string) => process.stderr.write(`${message}\n`);
 describe('contracts, proved for real', () => {
   let chain: SimulatedChain;
   let client: PoolClient;
+  let designation: DesignatedProducerProof | undefined;
   const [alice, bob, oracle, deployer, newcomer] = Array.from({ length: 5 }, () => PrivateKey.random()) as [PrivateKey, PrivateKey, PrivateKey, PrivateKey, PrivateKey];
 
   beforeAll(async () => {
@@ -42,7 +45,10 @@ describe('contracts, proved for real', () => {
       client, alice, bob, newcomer, oracle, operator: deployer,
       advanceTo: (slot) => chain.advanceTo(slot),
       onStep: (s) => log(`proved ${s.contract}.${s.method}${s.calls.length ? ` (with ${s.calls.join(', ')})` : ''} in ${(s.proveMs / 1000).toFixed(1)} s`),
-      onProgram: (name, ms) => log(`proved ${name} in ${(ms / 1000).toFixed(1)} s`),
+      onProgram: (name, ms, proof) => {
+        log(`proved ${name} in ${(ms / 1000).toFixed(1)} s`);
+        designation = proof;
+      },
     });
     const proved = new Set(steps.flatMap((s) => [`${s.contract}.${s.method}`, ...s.calls]));
     expect(client.mirror.compensations).toHaveLength(1);
@@ -54,6 +60,20 @@ describe('contracts, proved for real', () => {
     }
     expect(await client.hasClaimed(client.mirror.lastEpoch()!, alice.toPublicKey())).toBe(true);
   }, 3_600_000);
+
+  it("the emitter's intake verifies a real designated-producer proof, and refuses it with another slot's statement or a mock proof", async () => {
+    const verifyProof = await designationProofVerifier(join(projectRoot(), 'cache'));
+    const json = designation!.toJSON();
+    const slot = Number(designation!.publicInput.slot.toBigint());
+    const member = designation!.publicInput.producer.toBase58();
+    await expect(checkDesignation(json, { slot, member }, { verifyProof })).resolves.toBeUndefined();
+    // The same proof with the slot in its statement changed: the statement matches the proposal, the proof does not.
+    const forged = { ...json, publicInput: json.publicInput.map((x, i) => (i === 1 ? String(slot + 1) : x)) };
+    await expect(checkDesignation(forged, { slot: slot + 1, member }, { verifyProof })).rejects.toMatchObject({ code: 'BAD_DESIGNATION', message: expect.stringMatching(/does not verify/) });
+    // A mock proof (proofs off) of a true statement.
+    const mock = { ...json, proof: await mockProof(join(projectRoot(), 'cache')) };
+    await expect(checkDesignation(mock, { slot, member }, { verifyProof })).rejects.toMatchObject({ code: 'BAD_DESIGNATION' });
+  }, 600_000);
 
   it('the chain refuses a transaction whose proof is not from the contract: a rule cannot be skipped', async () => {
     // A vote by a non-member cannot be proved (the circuit is unsatisfiable) …

@@ -13,6 +13,7 @@ import { Selector, choose } from '../../../oracle/emitter/selector.js';
 import { buildServer } from '../../../oracle/emitter/server.js';
 import { SpoolSink } from '../../../oracle/emitter/sink.js';
 import { ManualTime, SlotClock } from '../../../oracle/emitter/slot-clock.js';
+import { BODY_ALLOWANCE } from '../../../oracle/emitter/types.js';
 
 /**
  * The emitter's intake over real HTTP (a listening Fastify server), with real signatures checked
@@ -135,7 +136,7 @@ describe('emitter intake', () => {
     const raw = await call('/v1/proposals', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"slot": ' });
     expect(raw.statusCode).toBe(400);
     expect(raw.json.code).toBe('MALFORMED');
-    const big = await call('/v1/proposals', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pad: 'x'.repeat(30_000) }) });
+    const big = await call('/v1/proposals', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pad: 'x'.repeat(4096 + BODY_ALLOWANCE + 1_000) }) });
     expect(big.statusCode).toBe(413);
     const rejected = log.eventsOfSlots(0, 10).filter((e) => e.type === 'rejected').map((e) => e.code);
     expect(rejected).toEqual(expect.arrayContaining(['MALFORMED', 'BAD_SIGNATURE', 'NOT_MEMBER', 'DUPLICATE', 'TOO_LARGE', 'TOO_EARLY']));
