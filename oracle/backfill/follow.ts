@@ -68,12 +68,21 @@ export class NetworkFollower {
   }
 
   /** Bootstraps an empty waitlist from the configured peers; returns how many answered (0: nothing done). */
-  async bootstrap(): Promise<number> {
+  async bootstrap(signal?: AbortSignal): Promise<number> {
     const { waitlist, peers } = this.o;
     if (waitlist.lastSlot >= 0 || !peers?.length) return 0;
-    const snapshots = await fetchPeerSnapshots(peers, { onError: (m) => this.o.onStatus?.(m) });
+    // A peer cannot be ahead of the network: one that claims a slot past our daemon's best tip
+    // (or another window) would stall the waitlist or fill it wrongly, so it is left out.
+    const chain = await readBestChain(this.client, 1, signal);
+    const tip = chain.at(-1)?.slot;
+    const answered = await fetchPeerSnapshots(peers, { onError: (m) => this.o.onStatus?.(m) });
+    const snapshots = answered.filter((p) => {
+      const fits = tip !== undefined && p.slot <= tip && p.window === waitlist.window;
+      if (!fits) this.o.onStatus?.(`waitlist: a peer at slot ${p.slot} with window ${p.window} is left out (${tip === undefined ? 'the daemon has no best tip yet' : `the best tip is slot ${tip}, the window ${waitlist.window}`})`);
+      return fits;
+    });
     if (snapshots.length === 0) {
-      this.o.onStatus?.(`waitlist: none of ${peers.length} peer(s) answered; starting from an empty waitlist`);
+      this.o.onStatus?.(`waitlist: no usable answer from ${peers.length} peer(s); starting from an empty waitlist`);
       return 0;
     }
     waitlist.bootstrap(snapshots);
@@ -111,7 +120,7 @@ export class NetworkFollower {
   /** Bootstraps if needed, then follows the subscription and the best chain until `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
     try {
-      await this.bootstrap();
+      await this.bootstrap(signal);
     } catch (e) {
       this.o.onStatus?.(`waitlist: bootstrap failed: ${e instanceof Error ? e.message : String(e)}`);
     }

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { designationsOf } from '../../../oracle/backfill/commitment.js';
 import { NetworkFollower } from '../../../oracle/backfill/follow.js';
-import { LiveWaitlist } from '../../../oracle/backfill/live.js';
+import { LiveWaitlist, type WaitlistSnapshot } from '../../../oracle/backfill/live.js';
 import type { BackfillBlock } from '../../../oracle/backfill/types.js';
 import { fromDaemonBlock } from '../../../oracle/member/blocks.js';
 import { SimulatedDaemon } from '../../../oracle/sim/daemon.js';
@@ -109,5 +111,34 @@ describe('the waitlist daemon (network follower)', () => {
     // The entry of slot 3 is still there (it expires after slot 50).
     expect(waitlist.entries()).toHaveLength(1);
     waitlist.close();
+  });
+
+  it('bootstraps from peers, leaving out one ahead of the network and one with another window', async () => {
+    daemon.setBestChain(chainTo(blocks, hash('3NLjpotw')));
+    const creator = (prefix: string) => fromDaemonBlock(blocks.get(hash(prefix))!.daemon).creator;
+    const [x, y] = [creator('3NKXo8'), creator('3NKvvt')];
+    const snapshot = (slot: number, window: number, entries: [string, number][]): WaitlistSnapshot => ({ slot, window, entries: entries.map(([producer, addedSlot]) => ({ producer, addedSlot, expiresAfter: addedSlot + window })), designations: [] });
+    const answers = [snapshot(10, 47, [[x, 4]]), snapshot(9_999_999, 47, [[y, 9_999_990]]), snapshot(10, 5, [[y, 8]])];
+    const servers: Server[] = answers.map((a) => createServer((_req, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(a))));
+    await Promise.all(servers.map((srv) => new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))));
+    try {
+      const waitlist = LiveWaitlist.open(join(dir, 'boot.sqlite'), { window: 47 });
+      const statuses: string[] = [];
+      const peers = servers.map((srv) => `http://127.0.0.1:${(srv.address() as AddressInfo).port}`);
+      const follower = new NetworkFollower({ waitlist, url: daemon.url, settleSlots: 0, peers, onStatus: (m) => statuses.push(m) });
+      expect(await follower.bootstrap()).toBe(1);
+      expect(statuses.filter((m) => /is left out/.test(m))).toEqual([
+        'waitlist: a peer at slot 9999999 with window 47 is left out (the best tip is slot 16, the window 47)',
+        'waitlist: a peer at slot 10 with window 5 is left out (the best tip is slot 16, the window 47)',
+      ]);
+      expect(waitlist.lastSlot).toBe(10);
+      expect(waitlist.entries().map((e) => [e.producer, e.addedSlot])).toEqual([[x, 4]]);
+      // From there the chain goes on: slot 11 is empty, so x (who lost slot 4) is designated for it.
+      const step = await follower.check();
+      expect(step?.designations).toEqual([{ slot: 11, producer: x, lostSlot: 4 }]);
+      waitlist.close();
+    } finally {
+      await Promise.all(servers.map((srv) => new Promise((r) => srv.close(r))));
+    }
   });
 });
