@@ -1,5 +1,5 @@
 import type { GraphQLClient } from 'graphql-request';
-import { daemonClient, readBestChain, type ProducedBlock } from '../member/blocks.js';
+import { daemonClient, describeDaemonError, pollDaemon, readBestChain, type ProducedBlock } from '../member/blocks.js';
 import { subscribeNewBlocks } from '../member/daemon.js';
 import { parseVrfOutput } from '../vrf/output.js';
 import { fetchPeerSnapshots, type LiveEntry, type LiveWaitlist, type WaitlistSnapshot } from './live.js';
@@ -19,9 +19,6 @@ import type { BackfillBlock } from './types.js';
  *   or designations ({@link LiveWaitlist.skipUnknown}), and the operator is told.
  * - A waitlist that starts with nothing asks up to three peers (`GET /v1/waitlist`) first.
  */
-/** A producer key as the waitlist keeps it (anything else from a daemon is not a producer). */
-const B62 = /^B62[1-9A-HJ-NP-Za-km-z]{52}$/;
-
 export interface FollowerOptions {
   waitlist: LiveWaitlist;
   /** The daemon's GraphQL (`http://host:3085/graphql`). */
@@ -62,7 +59,7 @@ export class NetworkFollower {
 
   /** Keeps a block the daemon announced; returns whether it was new. */
   hear(block: ProducedBlock): boolean {
-    if (!block.stateHash || !B62.test(block.creator)) return false;
+    if (!block.stateHash) return false;
     const vrfOutput = block.vrfOutput !== undefined ? parseVrfOutput(block.vrfOutput) : undefined;
     return this.o.waitlist.hear({ stateHash: block.stateHash, slot: block.slot, creator: block.creator, ...(vrfOutput !== undefined ? { vrfOutput } : {}) });
   }
@@ -107,7 +104,7 @@ export class NetworkFollower {
     const blocks = new Map<string, BackfillBlock>();
     for (const b of waitlist.heard(settled)) blocks.set(b.stateHash, { slot: b.slot, creator: b.creator, canonical: onChain.has(b.stateHash), ...(b.vrfOutput !== undefined ? { vrfOutput: b.vrfOutput } : {}) });
     for (const b of chain) {
-      if (b.slot <= waitlist.lastSlot || b.slot > settled || blocks.has(b.stateHash) || !B62.test(b.creator)) continue;
+      if (b.slot <= waitlist.lastSlot || b.slot > settled || blocks.has(b.stateHash)) continue;
       blocks.set(b.stateHash, { slot: b.slot, creator: b.creator, canonical: true });
     }
     const designations = waitlist.advance(settled, [...blocks.values()]);
@@ -122,22 +119,15 @@ export class NetworkFollower {
     try {
       await this.bootstrap(signal);
     } catch (e) {
-      this.o.onStatus?.(`waitlist: bootstrap failed: ${e instanceof Error ? e.message : String(e)}`);
+      this.o.onStatus?.(`waitlist: bootstrap failed: ${describeDaemonError(e)}`);
     }
     const feed = subscribeNewBlocks({ url: this.o.url, signal, onBlock: (b) => void this.hear(b), ...(this.o.onStatus ? { onStatus: this.o.onStatus } : {}) });
-    const every = this.o.intervalMs ?? 10_000;
-    while (!signal.aborted) {
-      try {
-        await this.check(signal);
-      } catch (e) {
-        if (signal.aborted) break;
-        this.o.onStatus?.(`waitlist: cannot read the best chain at ${this.o.url}: ${e instanceof Error ? e.message : String(e)}`);
-      }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, every);
-        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-      });
-    }
+    await pollDaemon({
+      everyMs: this.o.intervalMs ?? 10_000,
+      signal,
+      step: () => this.check(signal),
+      onError: (e) => this.o.onStatus?.(`waitlist: cannot read the best chain at ${this.o.url}: ${e}`),
+    });
     await feed;
   }
 

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { z } from 'zod';
+import { b62 } from '../config.js';
 import { InputError } from '../errors.js';
 import { joinOrder } from './prepare.js';
 import type { BackfillBlock } from './types.js';
@@ -25,7 +26,6 @@ export interface WaitlistSnapshot {
   designations: { slot: number; producer: string; lostSlot: number }[];
 }
 
-const b62 = z.string().regex(/^B62[1-9A-HJ-NP-Za-km-z]{52}$/, 'expected a B62… public key');
 export const snapshotSchema = z.object({
   slot: z.number().int().min(-1),
   window: z.number().int().min(1),
@@ -116,7 +116,8 @@ export class LiveWaitlist {
       const here = bySlot.get(s) ?? [];
       const canonical = here.filter((b) => b.canonical);
       const winners = new Set(canonical.map((b) => b.creator));
-      const losers = here.filter((b) => !b.canonical && !(this.excludeWinners && winners.has(b.creator)));
+      // Only a producer key joins (what the state is saved and served with); any canonical block fills the slot.
+      const losers = here.filter((b) => !b.canonical && b62.safeParse(b.creator).success && !(this.excludeWinners && winners.has(b.creator)));
       const designated = this.list.step(s, { hasCanonical: canonical.length > 0, joiners: joinOrder(losers) });
       if (designated) made.push({ slot: s, producer: designated.producer, lostSlot: designated.addedSlot });
     }

@@ -15,7 +15,7 @@ import { buildServer } from './server.js';
 import { SpoolSink, type Sink } from './sink.js';
 import type { SlotClock } from './slot-clock.js';
 import { ChainWatcher } from './watcher.js';
-import { NetworkFollower, waitlistView } from '../backfill/follow.js';
+import { NetworkFollower, waitlistView, type WaitlistView } from '../backfill/follow.js';
 import { LiveWaitlist } from '../backfill/live.js';
 import type { DesignationChecks } from './designation.js';
 
@@ -82,16 +82,21 @@ export class EmitterService {
   readonly selector: Selector;
   readonly bridge?: Bridge;
   readonly waitlist?: LiveWaitlist;
+  /** The waitlist as served, with the pool's notice. */
+  private readonly viewWaitlist?: () => WaitlistView;
   private readonly crypto: CryptoPool;
   private readonly abort = new AbortController();
   private readonly loops: Promise<void>[] = [];
 
   private constructor(
     private readonly o: EmitterServiceOptions,
-    parts: { log: EventLog; crypto: CryptoPool; app: FastifyInstance; metrics: EmitterMetrics; selector: Selector; bridge?: Bridge; waitlist?: LiveWaitlist },
+    parts: { log: EventLog; crypto: CryptoPool; app: FastifyInstance; metrics: EmitterMetrics; selector: Selector; bridge?: Bridge; waitlist?: { list: LiveWaitlist; view: () => WaitlistView } },
   ) {
     if (parts.bridge) this.bridge = parts.bridge;
-    if (parts.waitlist) this.waitlist = parts.waitlist;
+    if (parts.waitlist) {
+      this.waitlist = parts.waitlist.list;
+      this.viewWaitlist = parts.waitlist.view;
+    }
     this.log = parts.log;
     this.crypto = parts.crypto;
     this.app = parts.app;
@@ -147,8 +152,8 @@ export class EmitterService {
       ...(o.designation ? { designation: o.designation } : {}),
     });
     const bridge = o.bridge?.create(log);
-    const waitlist = o.waitlist ? LiveWaitlist.open(join(o.dataDir, 'waitlist.sqlite'), { window: o.waitlist.window, ...(o.waitlist.self ? { self: o.waitlist.self } : {}), ...(o.waitlist.excludeWinners ? { excludeWinners: true } : {}) }) : undefined;
-    const name = (k: string) => o.names?.get(k) ?? k;
+    const list = o.waitlist ? LiveWaitlist.open(join(o.dataDir, 'waitlist.sqlite'), { window: o.waitlist.window, ...(o.waitlist.self ? { self: o.waitlist.self } : {}), ...(o.waitlist.excludeWinners ? { excludeWinners: true } : {}) }) : undefined;
+    const waitlist = list && { list, view: () => waitlistView(list, (k) => isPoolProducer(o, k), (k) => nameOf(o, k)) };
     const app = buildServer({
       intake,
       log,
@@ -161,7 +166,7 @@ export class EmitterService {
       ...(o.names ? { names: o.names } : {}),
       metrics,
       ...(bridge ? { report: (epoch: number) => bridge.reportFile(epoch) } : {}),
-      ...(waitlist ? { waitlist: () => waitlistView(waitlist, (k) => isPoolProducer(o, k), name) } : {}),
+      ...(waitlist ? { waitlist: waitlist.view } : {}),
     });
     const service = new EmitterService(o, { log, crypto, app, metrics, selector, ...(bridge ? { bridge } : {}), ...(waitlist ? { waitlist } : {}) });
     service.startLoops();
@@ -186,21 +191,21 @@ export class EmitterService {
       });
       this.loops.push(watcher.run(signal));
     }
-    if (this.waitlist && o.waitlist) {
-      const waitlist = this.waitlist;
+    if (this.waitlist && this.viewWaitlist && o.waitlist) {
+      const view = this.viewWaitlist;
       let told = '';
       const follower = new NetworkFollower({
-        waitlist,
+        waitlist: this.waitlist,
         url: o.waitlist.url,
         ...(o.waitlist.settleSlots !== undefined ? { settleSlots: o.waitlist.settleSlots } : {}),
         ...(o.waitlist.intervalMs !== undefined ? { intervalMs: o.waitlist.intervalMs } : {}),
         ...(o.waitlist.peers ? { peers: o.waitlist.peers } : {}),
         onDesignated: (d) => {
-          if (isPoolProducer(o, d.producer)) progress(`waitlist: slot ${d.slot} was designated to the pool's producer ${o.names?.get(d.producer) ?? d.producer} (it lost slot ${d.lostSlot})`);
+          if (isPoolProducer(o, d.producer)) progress(`waitlist: slot ${d.slot} was designated to the pool's producer ${nameOf(o, d.producer)} (it lost slot ${d.lostSlot})`);
         },
         onStep: () => {
           // The notice for the pool's members, once per head: the service's log, GET /v1/waitlist and the dashboard carry it.
-          const notice = waitlistView(waitlist, (k) => isPoolProducer(o, k), (k) => o.names?.get(k) ?? k).notice ?? '';
+          const notice = view().notice ?? '';
           if (notice && notice !== told) progress(`waitlist: notice: ${notice}`);
           told = notice;
         },
@@ -275,6 +280,11 @@ export class EmitterService {
     this.waitlist?.close();
     this.log.close();
   }
+}
+
+/** A key's name when the pool knows one. */
+function nameOf(o: EmitterServiceOptions, key: string): string {
+  return o.names?.get(key) ?? key;
 }
 
 /** The pool's own producers: its members, and the oracle's own key when it has one. */

@@ -1,5 +1,5 @@
-import { ClientError, type GraphQLClient } from 'graphql-request';
-import { daemonClient, readBestChain } from '../member/blocks.js';
+import type { GraphQLClient } from 'graphql-request';
+import { daemonClient, pollDaemon, readBestChain } from '../member/blocks.js';
 import type { EventLog } from './event-log.js';
 import type { SlotClock } from './slot-clock.js';
 
@@ -69,25 +69,14 @@ export class ChainWatcher {
   }
 
   /** Checks every `intervalMs` until `signal` aborts; a failed read is reported and retried. */
-  async run(signal: AbortSignal): Promise<void> {
-    const every = this.o.intervalMs ?? 10_000;
-    while (!signal.aborted) {
-      try {
-        await this.check(signal);
-      } catch (e) {
-        if (signal.aborted) break;
-        this.o.onError?.(`chain watcher: cannot read ${this.o.url}: ${describeError(e)}`);
-      }
-      try {
-        await this.o.clock.sleepUntil(this.o.clock.now() + every, signal);
-      } catch {
-        break;
-      }
-    }
+  run(signal: AbortSignal): Promise<void> {
+    const { clock } = this.o;
+    return pollDaemon({
+      everyMs: this.o.intervalMs ?? 10_000,
+      signal,
+      step: () => this.check(signal),
+      onError: (e) => this.o.onError?.(`chain watcher: cannot read ${this.o.url}: ${e}`),
+      wait: (ms, s) => clock.sleepUntil(clock.now() + ms, s),
+    });
   }
-}
-
-function describeError(e: unknown): string {
-  if (e instanceof ClientError) return `HTTP ${e.response.status}${e.response.errors?.[0] ? `: ${e.response.errors[0].message}` : ''}`;
-  return e instanceof Error ? e.message : String(e);
 }

@@ -1,4 +1,4 @@
-import { GraphQLClient, gql } from 'graphql-request';
+import { ClientError, GraphQLClient, gql } from 'graphql-request';
 import { z } from 'zod';
 import { SLOTS_PER_EPOCH } from '../../contracts/types.js';
 import { InputError, firstIssue } from '../errors.js';
@@ -108,4 +108,40 @@ export function daemonClient(url: string): GraphQLClient {
 export async function readBestChain(client: GraphQLClient, maxLength: number, signal?: AbortSignal): Promise<(ProducedBlock & { stateHash: string })[]> {
   const { bestChain } = await client.request<{ bestChain: unknown[] | null }>({ document: BEST_CHAIN_QUERY, variables: { maxLength }, ...(signal ? { signal } : {}) });
   return (bestChain ?? []).map((b) => fromDaemonBlock(b) as ProducedBlock & { stateHash: string });
+}
+
+/** Waits `ms`, or less if `signal` aborts (it never rejects). */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
+}
+
+/** A daemon's GraphQL failure in words: the HTTP status and its first error, or the error's message. */
+export function describeDaemonError(e: unknown): string {
+  if (e instanceof ClientError) return `HTTP ${e.response.status}${e.response.errors?.[0] ? `: ${e.response.errors[0].message}` : ''}`;
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Runs `step` (a read of a daemon) every `everyMs` until `signal` aborts; a failed step is
+ * reported in words and tried again at the next turn. `wait` defaults to the wall clock; the
+ * emitter passes its slot clock's (which rejects on abort).
+ */
+export async function pollDaemon(o: { everyMs: number; signal: AbortSignal; step: () => Promise<unknown>; onError: (described: string) => void; wait?: (ms: number, signal: AbortSignal) => Promise<void> }): Promise<void> {
+  const wait = o.wait ?? sleep;
+  while (!o.signal.aborted) {
+    try {
+      await o.step();
+    } catch (e) {
+      if (o.signal.aborted) break;
+      o.onError(describeDaemonError(e));
+    }
+    try {
+      await wait(o.everyMs, o.signal);
+    } catch {
+      break;
+    }
+  }
 }

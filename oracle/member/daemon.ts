@@ -1,6 +1,6 @@
 import { open, stat } from 'node:fs/promises';
 import WebSocket from 'ws';
-import { daemonClient, fromDaemonBlock, NEW_BLOCK_FIELDS, readBestChain, type ProducedBlock } from './blocks.js';
+import { daemonClient, fromDaemonBlock, NEW_BLOCK_FIELDS, readBestChain, sleep, type ProducedBlock } from './blocks.js';
 
 /**
  * What the member command reads from its own node: the daemon's `newBlock` subscription
@@ -9,12 +9,6 @@ import { daemonClient, fromDaemonBlock, NEW_BLOCK_FIELDS, readBestChain, type Pr
  * no keep-alive, and the server reads nothing more once a subscription runs, so a
  * subscription ends by dropping the socket), or the growing `--precomputed-blocks-file`.
  */
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-  });
 
 export const NEW_BLOCK_SUBSCRIPTION = `subscription NewBlock($publicKey: PublicKey!) { newBlock(publicKey: $publicKey) { ${NEW_BLOCK_FIELDS} } }`;
 
@@ -37,8 +31,9 @@ export interface SubscribeOptions {
 }
 
 /**
- * Follows the daemon's `newBlock(publicKey)` (or `newBlock` for every block) until `signal` aborts, reconnecting (1 s, then
- * doubling to 30 s) whenever the socket drops or the daemon refuses the subscription.
+ * Follows the daemon's `newBlock(publicKey)` (or `newBlock` for every block) until `signal`
+ * aborts, reconnecting (1 s, then doubling to 30 s) whenever the socket drops or the daemon
+ * refuses the subscription.
  */
 export async function subscribeNewBlocks(o: SubscribeOptions): Promise<void> {
   let backoff = 1_000;

@@ -82,6 +82,9 @@ export class SimulatedMembers {
   }
 }
 
+/** The producer outside the pool whose blocks win over the pool's now and then. */
+export const OUTSIDE_PRODUCER = PrivateKey.fromBigInt(1_000_003n).toPublicKey().toBase58();
+
 /**
  * The pool's gateway node, simulated for `npm start`: the emitter's sink hands it each
  * winner (after the spool keeps it), and it puts the block on its best chain, served by a
@@ -90,9 +93,6 @@ export class SimulatedMembers {
  * watcher and the live waitlist read that daemon as they would read a real one (every block
  * is announced on `newBlock`, the losing ones too).
  */
-/** The producer outside the pool whose blocks win over the pool's now and then. */
-export const OUTSIDE_PRODUCER = PrivateKey.fromBigInt(1_000_003n).toPublicKey().toBase58();
-
 export class SimulatedGateway implements Sink {
   readonly name: string;
   private height = 1;

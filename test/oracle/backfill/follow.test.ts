@@ -12,6 +12,7 @@ import { fromDaemonBlock } from '../../../oracle/member/blocks.js';
 import { SimulatedDaemon } from '../../../oracle/sim/daemon.js';
 import { parseVrfOutput } from '../../../oracle/vrf/output.js';
 import { chainTo, recordedBlocks } from '../../helpers/recorded-blocks.js';
+import { until } from '../../helpers/wait.js';
 
 /**
  * The waitlist daemon against a simulated Mina daemon (a real HTTP and WebSocket server in the
@@ -22,13 +23,6 @@ import { chainTo, recordedBlocks } from '../../helpers/recorded-blocks.js';
 
 const blocks = recordedBlocks();
 const hash = (prefix: string) => [...blocks.keys()].find((h) => h.startsWith(prefix))!;
-const until = async (what: () => boolean, ms = 5_000) => {
-  const end = Date.now() + ms;
-  while (!what()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 /** The batch engine's answer over the same blocks, canonical as the final best chain says. */
 function expectedDesignations(best: string[], from: number, to: number, window: number) {
@@ -62,16 +56,16 @@ describe('the waitlist daemon (network follower)', () => {
     const designated: number[] = [];
     let follower = new NetworkFollower({ waitlist, url: daemon.url, settleSlots: 2, intervalMs: 50, onStatus: (m) => statuses.push(m), onDesignated: (d) => designated.push(d.slot) });
     const running = follower.run(abort.signal);
-    await until(() => daemon.subscriberCount === 1);
+    await until(() => daemon.subscriberCount === 1, 'the subscription');
     // Subscribed without a key: every block, whoever made it.
-    await until(() => statuses.some((m) => /subscribed to newBlock\(\) at/.test(m)));
+    await until(() => statuses.some((m) => /subscribed to newBlock\(\) at/.test(m)), 'the keyless subscription');
     // Every block reaches the follower, on the best chain or not, with no key asked.
     const announced = [...blocks.values()].filter((b) => fromDaemonBlock(b.daemon).slot <= 18);
     for (const b of announced) daemon.announce(b.daemon);
-    await until(() => waitlist.heard(100).length === announced.length);
+    await until(() => waitlist.heard(100).length === announced.length, 'every block heard');
     daemon.setBestChain(chainTo(blocks, hash('3NLjpotw')));
     // Tip at slot 16, two slots to settle: the rules run to slot 14.
-    await until(() => waitlist.lastSlot === 14);
+    await until(() => waitlist.lastSlot === 14, 'slot 14 settled');
     // The blocks heard for later slots are kept until those slots settle.
     expect(waitlist.heard(100).map((b) => b.slot)).toEqual([15, 16, 18, 18, 18]);
     abort.abort();

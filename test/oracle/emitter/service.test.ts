@@ -4,11 +4,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Field, PrivateKey, Signature } from 'o1js';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { fieldToStateHash, stateHashToField } from '../../../oracle/chain/base58.js';
 import { SLOTS_PER_EPOCH } from '../../../contracts/types.js';
 import { EmitterService, fixedMembers } from '../../../oracle/emitter/service.js';
 import { ManualTime, SlotClock } from '../../../oracle/emitter/slot-clock.js';
+import { launchChromium } from '../../helpers/browser.js';
 
 /**
  * The emitter service as the operator runs it, over real HTTP: the reading routes, the
@@ -114,7 +115,7 @@ describe('emitter service', () => {
   it('draws the production windows in a real browser: emitted green, ignored grey, the missed slot marked', async () => {
     let browser: Browser | undefined;
     try {
-      browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+      browser = await launchChromium();
       const page = await browser.newPage();
       await page.goto(`${base}/`);
       await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });

@@ -3,11 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PrivateKey } from 'o1js';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { fieldToStateHash } from '../../../oracle/chain/base58.js';
 import { EmitterService, fixedMembers } from '../../../oracle/emitter/service.js';
 import { ManualTime, SlotClock } from '../../../oracle/emitter/slot-clock.js';
 import { daemonBlock, SimulatedDaemon } from '../../../oracle/sim/daemon.js';
+import { launchChromium } from '../../helpers/browser.js';
+import { until } from '../../helpers/wait.js';
 
 /**
  * The emitter service keeping the live waitlist: it follows a simulated daemon (a real HTTP and
@@ -22,13 +24,6 @@ const [alice, bob] = [PrivateKey.random(), PrivateKey.random()].map((k) => k.toP
 const outsiders = Array.from({ length: 3 }, () => PrivateKey.random().toPublicKey().toBase58());
 const operator = PrivateKey.random();
 const hashOf = (n: number) => fieldToStateHash(BigInt(n) * 7919n + 11n);
-const until = async (what: () => boolean, ms = 10_000) => {
-  const end = Date.now() + ms;
-  while (!what()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 describe('emitter service with the live waitlist', () => {
   let dir: string;
@@ -42,7 +37,7 @@ describe('emitter service with the live waitlist', () => {
     const block = daemonBlock({ stateHash: hashOf(n), previousStateHash: best.at(-1) ?? hashOf(0), height: 1000 + best.length, slot, creator });
     daemon.add(block);
     daemon.announce(block);
-    await until(() => service.waitlist!.heard(Number.MAX_SAFE_INTEGER).some((b) => b.stateHash === block.stateHash));
+    await until(() => service.waitlist!.heard(Number.MAX_SAFE_INTEGER).some((b) => b.stateHash === block.stateHash), `block ${n} heard`);
     if (onBest) best.push(block.stateHash);
     daemon.setBestChain([...best]);
   };
@@ -64,7 +59,7 @@ describe('emitter service with the live waitlist', () => {
       progress: (m) => lines.push(m),
     });
     base = await service.listen(0);
-    await until(() => daemon.subscriberCount === 1);
+    await until(() => daemon.subscriberCount === 1, 'the subscription');
   }, 60_000);
 
   afterAll(async () => {
@@ -80,7 +75,7 @@ describe('emitter service with the live waitlist', () => {
     await add(3, 101, outsiders[1]!, true);
     await add(4, 102, outsiders[2]!, true);
     await add(5, 103, outsiders[0]!, true);
-    await until(() => service.waitlist!.lastSlot === 102);
+    await until(() => service.waitlist!.lastSlot === 102, 'slot 102 settled');
     const view = (await (await fetch(`${base}/v1/waitlist`)).json()) as Record<string, unknown>;
     expect(view).toMatchObject({
       slot: 102,
@@ -97,7 +92,7 @@ describe('emitter service with the live waitlist', () => {
   it('shows the notice on the dashboard in a real browser, then the designation when the slot stays empty', async () => {
     let browser: Browser | undefined;
     try {
-      browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+      browser = await launchChromium();
       const page = await browser.newPage();
       await page.goto(`${base}/`);
       await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
@@ -107,7 +102,7 @@ describe('emitter service with the live waitlist', () => {
       expect(await line.textContent()).toMatch(/^Notice: the pool's producer bob is at the head of the waitlist: if slot 103 has no canonical block/);
       // Slot 103 had a block; 104 stays empty and 105 is the tip: bob is designated for 104, and the line says the waitlist is empty.
       await add(6, 105, outsiders[1]!, true);
-      await until(() => service.waitlist!.lastSlot === 104);
+      await until(() => service.waitlist!.lastSlot === 104, 'slot 104 settled');
       expect(lines).toContain("waitlist: slot 104 was designated to the pool's producer bob (it lost slot 100)");
       await page.locator('#waitlist', { hasText: /^waitlist: empty at slot 104/ }).waitFor({ timeout: 5_000 });
       expect(await line.getAttribute('class')).toBe('');

@@ -10,6 +10,7 @@ import { writeKey } from '../../../oracle/keys.js';
 import { projectRoot } from '../../../oracle/paths.js';
 import { SimulatedDaemon } from '../../../oracle/sim/daemon.js';
 import { chainTo, recordedBlocks } from '../../helpers/recorded-blocks.js';
+import { until } from '../../helpers/wait.js';
 
 /**
  * `mina-pool member` as a real process beside a simulated daemon (the daemon's GraphQL schema,
@@ -20,15 +21,6 @@ import { chainTo, recordedBlocks } from '../../helpers/recorded-blocks.js';
 const blocks = recordedBlocks();
 const hash = (prefix: string) => [...blocks.keys()].find((h) => h.startsWith(prefix))!;
 const SLOT_MS = 60_000;
-
-/** Waits until `check` holds (polling), or fails with `what`. */
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('member command', () => {
   let dir: string;
