@@ -204,10 +204,12 @@ export class EmitterService {
           if (isPoolProducer(o, d.producer)) progress(`waitlist: slot ${d.slot} was designated to the pool's producer ${nameOf(o, d.producer)} (it lost slot ${d.lostSlot})`);
         },
         onStep: () => {
-          // The notice for the pool's members, once per head: the service's log, GET /v1/waitlist and the dashboard carry it.
-          const notice = view().notice ?? '';
-          if (notice && notice !== told) progress(`waitlist: notice: ${notice}`);
-          told = notice;
+          // The notice for the pool's members, once per head (an entry: producer and lost slot);
+          // GET /v1/waitlist and the dashboard carry it, with the next slot, all along.
+          const { next, notice } = view();
+          const head = next && notice ? `${next.producer}@${next.addedSlot}` : '';
+          if (head && head !== told) progress(`waitlist: notice: ${notice}`);
+          told = head;
         },
         onStatus: (m) => progress(m),
       });
