@@ -1,8 +1,11 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { PoolSession } from '../oracle/pool/session.js';
 import { startPoolEmitter, STRATEGY_NAMES } from '../oracle/emitter/pool-emitter.js';
 import type { StrategyName } from '../oracle/emitter/selector.js';
+import { designationProofVerifier } from '../oracle/emitter/designation.js';
+import { readBackfillLedgers } from '../oracle/backfill/slot-commitment.js';
+import { UsageError } from '../oracle/errors.js';
 import { command, minaAmount, oneOf, progress, urlOption, wholeNumber } from './cli.js';
 
 interface EmitterOptions {
@@ -27,6 +30,11 @@ interface EmitterOptions {
   waitlist: boolean;
   waitlistPeer?: string[];
   waitlistSettle: number;
+  backfillEpoch?: number;
+  backfillLedger?: string;
+  backfillSeed?: string;
+  backfillPreviousLedger?: string;
+  backfillPreviousSeed?: string;
 }
 
 /** A genesis time: an ISO date or milliseconds since the Unix epoch. */
@@ -34,6 +42,23 @@ function genesisTime(value: string): number {
   const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
   if (!Number.isFinite(ms)) throw new InvalidArgumentError(`expected an ISO date (2024-06-05T00:00:00Z) or milliseconds, got "${value}"`);
   return ms;
+}
+
+/** The epoch's ledgers and the designated-producer verifier (compiled once, then from the cache). */
+async function backfillChecks(root: string, o: EmitterOptions) {
+  // Checked before the minute of compiling; startPoolEmitter checks it for every caller.
+  if (!o.waitlist) throw new UsageError('designated producers are named by the live waitlist: add --waitlist', { field: 'waitlist' });
+  if (o.backfillEpoch === undefined || o.backfillSeed === undefined) throw new UsageError('--backfill-ledger needs --backfill-epoch and --backfill-seed', { field: 'backfill-epoch' });
+  progress(`reading the staking ledger of epoch ${o.backfillEpoch}…`);
+  const ledgers = await readBackfillLedgers({
+    epoch: o.backfillEpoch,
+    ledger: resolve(root, o.backfillLedger!),
+    seed: o.backfillSeed,
+    ...(o.backfillPreviousLedger !== undefined ? { previousLedger: resolve(root, o.backfillPreviousLedger) } : {}),
+    ...(o.backfillPreviousSeed !== undefined ? { previousSeed: o.backfillPreviousSeed } : {}),
+  });
+  progress('compiling the DesignatedProducer verifier (about a minute the first time, then from cache/)…');
+  return { ledgers, verifyProof: await designationProofVerifier(join(root, 'cache')) };
 }
 
 /** `mina-pool emitter`: the Block Emitter (and the metrics bridge) of a deployed pool, until Ctrl-C. */
@@ -63,13 +88,18 @@ export function emitterCommand(): Command {
       return [...all, urlOption()(v)];
     })
     .option('--waitlist-settle <slots>', 'slots behind the best tip before a slot counts as settled for the waitlist', wholeNumber(0, 290), 3)
+    .option('--backfill-ledger <file>', "the epoch's staking ledger (explorer export): each slot's live commitment is served at GET /v1/backfill/:slot and designated producers' blocks are taken with their proofs")
+    .option('--backfill-epoch <n>', 'the epoch of --backfill-ledger', wholeNumber(0, 2 ** 32 / 7140))
+    .option('--backfill-seed <seed>', "that epoch's seed (decimal field or 2v…)")
+    .option('--backfill-previous-ledger <file>', "the previous epoch's staking ledger (for slots lost before the epoch began)")
+    .option('--backfill-previous-seed <seed>', "the previous epoch's seed")
     .addHelpText(
       'after',
       [
         '',
         'Members post signed proposals to POST /v1/proposals (npm run member does it beside a node).',
         'Reading: GET / (dashboard), /metrics (Prometheus), /v1/slots/:slot, /v1/events?from=&to=,',
-        '/v1/members/:key/metrics?epoch=N, /v1/reports/:epoch, /v1/waitlist (with --waitlist).',
+        '/v1/members/:key/metrics?epoch=N, /v1/reports/:epoch, /v1/waitlist (with --waitlist), /v1/backfill/:slot (with --backfill-ledger).',
       ].join('\n'),
     )
     .action(async (o: EmitterOptions) => {
@@ -78,6 +108,7 @@ export function emitterCommand(): Command {
       const operator = await session.key(o.operator);
       const oracle = o.bridge ? await session.key(o.oracle) : undefined;
       const dataDir = resolve(root, o.data ?? `state/emitter-${o.alias}`);
+      const backfill = o.backfillLedger !== undefined ? await backfillChecks(root, o) : undefined;
       const { service, clock, strategy } = await startPoolEmitter({
         session,
         dataDir,
@@ -94,6 +125,7 @@ export function emitterCommand(): Command {
         reportDelaySlots: o.reportDelay,
         threads: o.threads,
         ...(o.waitlist ? { waitlist: { ...(o.waitlistPeer ? { peers: o.waitlistPeer } : {}), settleSlots: o.waitlistSettle } } : {}),
+        ...(backfill ? { backfill } : {}),
         progress,
       });
       const url = await service.listen(o.port, o.host);

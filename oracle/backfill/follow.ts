@@ -3,6 +3,7 @@ import { daemonClient, describeDaemonError, pollDaemon, readBestChain, type Prod
 import { subscribeNewBlocks } from '../member/daemon.js';
 import { parseVrfOutput } from '../vrf/output.js';
 import { fetchPeerSnapshots, type LiveEntry, type LiveWaitlist, type WaitlistSnapshot } from './live.js';
+import type { Designation } from './commitment.js';
 import type { BackfillBlock } from './types.js';
 
 /**
@@ -57,6 +58,25 @@ export class NetworkFollower {
     if (!Number.isSafeInteger(this.settleSlots) || this.settleSlots < 0) throw new RangeError(`settleSlots must be a whole number ≥ 0, got ${o.settleSlots}`);
   }
 
+  /** The best chain as last read. */
+  private bestChain: { stateHash: string; slot: number; creator: string }[] = [];
+
+  /**
+   * The producer `slot` goes to if it is empty, as known now: the settled waitlist, with the
+   * slots after it run provisionally over the blocks heard for them and the best chain as last
+   * read (a block on it is canonical, any other lost). `undefined` when nobody is waiting, or
+   * before the first settled slot.
+   */
+  projectHead(slot: number): Designation | undefined {
+    const { waitlist } = this.o;
+    if (waitlist.lastSlot < 0 || slot <= waitlist.lastSlot) return undefined;
+    const onChain = new Set(this.bestChain.map((b) => b.stateHash));
+    const blocks = new Map<string, BackfillBlock>();
+    for (const b of waitlist.heard(slot - 1)) blocks.set(b.stateHash, { slot: b.slot, creator: b.creator, canonical: onChain.has(b.stateHash), ...(b.vrfOutput !== undefined ? { vrfOutput: b.vrfOutput } : {}) });
+    for (const b of this.bestChain) if (b.slot > waitlist.lastSlot && b.slot < slot && !blocks.has(b.stateHash)) blocks.set(b.stateHash, { slot: b.slot, creator: b.creator, canonical: true });
+    return waitlist.projectHead(slot, [...blocks.values()]);
+  }
+
   /** Keeps a block the daemon announced; returns whether it was new. */
   hear(block: ProducedBlock): boolean {
     if (!block.stateHash) return false;
@@ -92,6 +112,7 @@ export class NetworkFollower {
     const { waitlist } = this.o;
     const chain = await readBestChain(this.client, this.o.maxLength ?? 290, signal);
     if (chain.length === 0) return undefined;
+    this.bestChain = chain.map((b) => ({ stateHash: b.stateHash, slot: b.slot, creator: b.creator }));
     const settled = chain.at(-1)!.slot - this.settleSlots;
     if (settled <= waitlist.lastSlot) return undefined;
     let skipped = 0;

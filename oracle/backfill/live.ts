@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { b62 } from '../config.js';
 import { InputError } from '../errors.js';
 import { joinOrder } from './prepare.js';
+import type { Designation } from './commitment.js';
 import type { BackfillBlock } from './types.js';
 import { Waitlist } from './waitlist.js';
 
@@ -54,6 +55,8 @@ export class LiveWaitlist {
   private readonly save: (state: string, throughSlot: number) => void;
   private readonly insertHeard: Database.Statement;
   private readonly selectHeard: Database.Statement;
+  private readonly insertFixed: Database.Statement;
+  private readonly selectFixed: Database.Statement;
 
   private constructor(
     private readonly db: Database.Database,
@@ -72,6 +75,9 @@ export class LiveWaitlist {
       stmt.run(state);
       prune.run(throughSlot);
     });
+    db.exec('CREATE TABLE IF NOT EXISTS fixed_designation (slot INTEGER PRIMARY KEY, producer TEXT NOT NULL, lost_slot INTEGER NOT NULL)');
+    this.insertFixed = db.prepare('INSERT OR IGNORE INTO fixed_designation (slot, producer, lost_slot) VALUES (?, ?, ?)');
+    this.selectFixed = db.prepare('SELECT producer, lost_slot FROM fixed_designation WHERE slot = ?');
     this.insertHeard = db.prepare('INSERT OR IGNORE INTO heard (state_hash, slot, creator, vrf_output) VALUES (?, ?, ?, ?)');
     this.selectHeard = db.prepare('SELECT state_hash, slot, creator, vrf_output FROM heard WHERE slot > ? AND slot <= ? ORDER BY slot, state_hash');
     this.list = new Waitlist(window);
@@ -113,18 +119,59 @@ export class LiveWaitlist {
     // Slots before the first block ever seen are not run one by one (nothing can have joined).
     const first = this.last < 0 ? Math.min(slot, ...bySlot.keys()) : this.last + 1;
     for (let s = first; s <= slot; s++) {
-      const here = bySlot.get(s) ?? [];
-      const canonical = here.filter((b) => b.canonical);
-      const winners = new Set(canonical.map((b) => b.creator));
-      // Only a producer key joins (what the state is saved and served with); any canonical block fills the slot.
-      const losers = here.filter((b) => !b.canonical && b62.safeParse(b.creator).success && !(this.excludeWinners && winners.has(b.creator)));
-      const designated = this.list.step(s, { hasCanonical: canonical.length > 0, joiners: joinOrder(losers) });
+      const designated = this.stepSlot(this.list, s, bySlot.get(s) ?? [], this.fixedDesignation(s));
       if (designated) made.push({ slot: s, producer: designated.producer, lostSlot: designated.addedSlot });
     }
     this.last = slot;
     this.designations = [...this.designations, ...made].slice(-KEPT_DESIGNATIONS);
     this.save(JSON.stringify(this.snapshot()), slot);
     return made;
+  }
+
+  /**
+   * The rules for one slot. A slot whose designation was fixed (its live commitment) and
+   * whose canonical block is the designated producer's was backfilled: the head produced, so
+   * it is removed as the rules say ("removed after producing or missing"), as for an empty slot.
+   */
+  private stepSlot(list: Waitlist<string>, s: number, here: readonly BackfillBlock[], fixed: Designation | undefined) {
+    const canonical = here.filter((b) => b.canonical);
+    const winners = new Set(canonical.map((b) => b.creator));
+    // Only a producer key joins (what the state is saved and served with); any canonical block fills the slot.
+    const losers = here.filter((b) => !b.canonical && b62.safeParse(b.creator).success && !(this.excludeWinners && winners.has(b.creator)));
+    list.expire(s);
+    const backfilled = fixed !== undefined && winners.has(fixed.producer) && list.entries()[0]?.producer === fixed.producer;
+    return list.step(s, { hasCanonical: canonical.length > 0 && !backfilled, joiners: joinOrder(losers) });
+  }
+
+  /**
+   * The producer `slot` goes to if it is empty, with the slots between the last settled one and
+   * `slot` run provisionally over `blocks` (what is known of them now: heard blocks, and which
+   * are on the best chain). Nothing is saved; `undefined` when nobody is waiting.
+   */
+  projectHead(slot: number, blocks: readonly BackfillBlock[]): Designation | undefined {
+    if (!Number.isSafeInteger(slot) || slot <= this.last) throw new InputError(`slot ${slot} is not after the waitlist's slot ${this.last}`);
+    const list = new Waitlist<string>(this.window);
+    for (const e of this.list.entries()) list.join(e.producer, e.addedSlot);
+    if (this.last >= 0) {
+      for (let s = this.last + 1; s < slot; s++) this.stepSlot(list, s, blocks.filter((b) => b.slot === s), this.fixedDesignation(s));
+    }
+    list.expire(slot);
+    const head = list.entries()[0];
+    return head && { slot, producer: head.producer, lostSlot: head.addedSlot };
+  }
+
+  /**
+   * Fixes the designation of `slot` (its live commitment) the first time it is asked; later
+   * calls return the fixed one whatever they pass. Saved at once, so a restart keeps it.
+   */
+  fixDesignation(d: Designation): Designation {
+    this.insertFixed.run(d.slot, d.producer, d.lostSlot);
+    return this.fixedDesignation(d.slot)!;
+  }
+
+  fixedDesignation(slot: number): Designation | undefined {
+    const row = this.selectFixed.get(slot) as { producer: string; lost_slot: number } | undefined;
+    return row && { slot, producer: row.producer, lostSlot: row.lost_slot };
   }
 
   /**

@@ -12,9 +12,10 @@ import { ProposalRejected } from './types.js';
  * - when the proof's statement is for that very slot and that member's key, against the
  *   commitment in force (when the emitter is given one), and the proof verifies.
  *
- * The commitment in force for a live slot is the oracle's: the registry on chain only takes a
- * commitment of slots that have passed, so the proof a producer brings at slot time is against
- * the commitment the oracle will post for that range.
+ * The commitment in force for a live slot is the oracle's slot commitment
+ * (`backfill/slot-commitment.ts`): the registry on chain only takes commitments of slots that
+ * have passed, so the proof a producer brings at slot time is against the one-slot commitment
+ * the oracle fixes when the slot comes and posts once it has passed.
  */
 
 /** A proof as `proof.toJSON()` writes it; the proof string is a few tens of kB. */
@@ -28,8 +29,11 @@ export const designationSchema = z.strictObject({
 export interface DesignationChecks {
   /** Whether the proof verifies (the cryptographic check). */
   verifyProof(proof: DesignatedProducerProof): Promise<boolean>;
-  /** The hash of the backfill commitment in force (decimal), when the emitter knows it. */
-  commitment?(): string | undefined;
+  /**
+   * The hash of the slot's live commitment (decimal). When given, a proof for a slot with no
+   * commitment (nobody designated) is refused; without it, only the proof is checked.
+   */
+  commitment?(slot: number): string | undefined;
 }
 
 /** The real check: the program's verification key (compiled once, from the file cache when there is one). */
@@ -68,7 +72,10 @@ export async function checkDesignation(json: unknown, p: { slot: number; member:
   if (slot !== p.slot) throw new ProposalRejected('BAD_DESIGNATION', `the proof is for slot ${slot}, not for slot ${p.slot}`, { slot: p.slot });
   const producer = s.producer.toBase58();
   if (producer !== p.member) throw new ProposalRejected('BAD_DESIGNATION', `the proof is for producer ${producer}, not for ${p.member}`, { slot: p.slot, member: p.member });
-  const onChain = checks.commitment?.();
-  if (onChain !== undefined && s.commitment.toString() !== onChain) throw new ProposalRejected('BAD_DESIGNATION', `the proof is against commitment ${s.commitment.toString().slice(0, 12)}…, not the one in force (${onChain.slice(0, 12)}…)`, { slot: p.slot });
+  if (checks.commitment) {
+    const inForce = checks.commitment(p.slot);
+    if (inForce === undefined) throw new ProposalRejected('BAD_DESIGNATION', `the oracle has no designated producer for slot ${p.slot} (GET /v1/backfill/${p.slot} says why)`, { slot: p.slot });
+    if (s.commitment.toString() !== inForce) throw new ProposalRejected('BAD_DESIGNATION', `the proof is against commitment ${s.commitment.toString().slice(0, 12)}…, not slot ${p.slot}'s (${inForce.slice(0, 12)}…)`, { slot: p.slot });
+  }
   if (!(await checks.verifyProof(proof))) throw new ProposalRejected('BAD_DESIGNATION', `the DesignatedProducer proof for slot ${p.slot} does not verify`, { slot: p.slot, member: p.member });
 }

@@ -6,7 +6,7 @@ import type { Log } from '../chain/poster.js';
 import { UsageError } from '../errors.js';
 import type { PoolSession } from '../pool/session.js';
 import type { StrategyName, Window } from './selector.js';
-import { EmitterService, type MemberSource } from './service.js';
+import { EmitterService, type EmitterServiceOptions, type MemberSource } from './service.js';
 import { HttpSink, type Sink } from './sink.js';
 import { SlotClock, type TimeSource } from './slot-clock.js';
 
@@ -50,6 +50,8 @@ export interface PoolEmitterOptions {
   watchIntervalMs?: number;
   /** Keep the live backfill waitlist from the daemon at `daemonUrl` (the window is the pool's). */
   waitlist?: { peers?: readonly string[]; settleSlots?: number; intervalMs?: number };
+  /** With `waitlist`: each slot's live commitment from these ledgers, and designated producers' proofs checked at the intake. */
+  backfill?: EmitterServiceOptions['backfill'];
   /** Reward per counted block, nanomina. */
   perBlock: bigint;
   reportDelaySlots: number;
@@ -69,6 +71,11 @@ async function genesisOf(o: PoolEmitterOptions): Promise<number> {
 function waitlistDaemon(o: PoolEmitterOptions): string {
   if (!o.daemonUrl) throw new UsageError("the live waitlist follows a daemon's blocks: give its GraphQL with --daemon", { field: 'daemon' });
   return o.daemonUrl;
+}
+
+function backfillOf(o: PoolEmitterOptions): NonNullable<EmitterServiceOptions['backfill']> {
+  if (!o.waitlist) throw new UsageError('designated producers are named by the live waitlist: add --waitlist', { field: 'waitlist' });
+  return o.backfill!;
 }
 
 export async function startPoolEmitter(o: PoolEmitterOptions): Promise<{ service: EmitterService; clock: SlotClock; strategy: StrategyName }> {
@@ -98,6 +105,7 @@ export async function startPoolEmitter(o: PoolEmitterOptions): Promise<{ service
     ...(o.threads ? { threads: o.threads } : {}),
     ...(o.daemonUrl ? { watch: { url: o.daemonUrl, ...(o.confirmations !== undefined ? { confirmations: o.confirmations } : {}), ...(o.watchIntervalMs ? { intervalMs: o.watchIntervalMs } : {}) } } : {}),
     ...(o.waitlist ? { waitlist: { url: waitlistDaemon(o), window: params.backfillWindow, ...o.waitlist } } : {}),
+    ...(o.backfill ? { backfill: backfillOf(o) } : {}),
     ...(oracle
       ? { bridge: { create: (log) => new Bridge({ log, client, oracle, dir: join(o.dataDir, 'reports'), perBlock: o.perBlock, basis: o.daemonUrl ? 'canonical' : 'emitted', progress: o.progress }), delaySlots: o.reportDelaySlots } }
       : {}),

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { WaitlistView } from '../backfill/follow.js';
+import type { SlotCommitmentView } from '../backfill/slot-commitment.js';
 import { b62 } from '../config.js';
 import { SLOTS_PER_EPOCH } from '../../contracts/types.js';
 import { DASHBOARD_HTML, slotViews } from './dashboard.js';
@@ -32,6 +33,8 @@ export interface ServerDeps {
   report?: (epoch: number) => Promise<unknown>;
   /** The live backfill waitlist (`GET /v1/waitlist`), when the oracle keeps one. */
   waitlist?: () => WaitlistView;
+  /** The live commitment of a slot (`GET /v1/backfill/:slot`), when the oracle holds the epoch's staking ledgers. */
+  slotCommitment?: (slot: number) => { view?: SlotCommitmentView; problem?: string };
 }
 
 const slotParams = z.object({ slot: z.coerce.number().int().min(0).max(2 ** 32 - 1) });
@@ -96,6 +99,14 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.get('/v1/waitlist', async (_request, reply) => {
     if (!deps.waitlist) return reply.status(404).send({ code: 'NO_WAITLIST', message: 'this emitter keeps no live waitlist (it needs a chain watcher that follows every block)' });
     return deps.waitlist();
+  });
+
+  app.get('/v1/backfill/:slot', async (request, reply) => {
+    const { slot } = parse(slotParams, request.params);
+    if (!deps.slotCommitment) return reply.status(404).send({ code: 'NO_BACKFILL', message: 'this emitter holds no staking ledger for the backfill (start it with --waitlist and --backfill-ledger)' });
+    const { view, problem } = deps.slotCommitment(slot);
+    if (!view) return reply.status(404).send({ code: 'NO_DESIGNATION', message: problem, slot });
+    return view;
   });
 
   app.get('/v1/slots/:slot', async (request) => {

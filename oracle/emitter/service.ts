@@ -17,6 +17,7 @@ import type { SlotClock } from './slot-clock.js';
 import { ChainWatcher } from './watcher.js';
 import { NetworkFollower, waitlistView, type WaitlistView } from '../backfill/follow.js';
 import { LiveWaitlist } from '../backfill/live.js';
+import { SlotCommitments, type BackfillLedgers, type SlotCommitmentView } from '../backfill/slot-commitment.js';
 import type { DesignationChecks } from './designation.js';
 
 /** Who is a member, in registry order; `refresh` reads the pool again (the service calls it every few slots). */
@@ -58,6 +59,12 @@ export interface EmitterServiceOptions {
   waitlist?: { url: string; window: number; self?: string; peers?: readonly string[]; settleSlots?: number; intervalMs?: number; excludeWinners?: boolean };
   /** Takes designated producers' blocks with their proofs (the forum's acceptance rule); refused without it. */
   designation?: DesignationChecks;
+  /**
+   * With `waitlist`: the live commitment of each slot (its designation fixed when the slot
+   * comes, from the epoch's staking ledgers), served at `GET /v1/backfill/:slot` and required of
+   * a designated producer's proof at the intake, which `verifyProof` checks.
+   */
+  backfill?: { ledgers: BackfillLedgers; verifyProof: DesignationChecks['verifyProof'] };
   /** Posts each epoch's report `delaySlots` after the epoch ends (the bridge is made over this service's log). */
   bridge?: { create: (log: EventLog) => Bridge; delaySlots: number };
   /** How often the membership is read again (default every 5 slots). */
@@ -84,18 +91,20 @@ export class EmitterService {
   readonly waitlist?: LiveWaitlist;
   /** The waitlist as served, with the pool's notice. */
   private readonly viewWaitlist?: () => WaitlistView;
+  private readonly follower?: NetworkFollower;
   private readonly crypto: CryptoPool;
   private readonly abort = new AbortController();
   private readonly loops: Promise<void>[] = [];
 
   private constructor(
     private readonly o: EmitterServiceOptions,
-    parts: { log: EventLog; crypto: CryptoPool; app: FastifyInstance; metrics: EmitterMetrics; selector: Selector; bridge?: Bridge; waitlist?: { list: LiveWaitlist; view: () => WaitlistView } },
+    parts: { log: EventLog; crypto: CryptoPool; app: FastifyInstance; metrics: EmitterMetrics; selector: Selector; bridge?: Bridge; waitlist?: { list: LiveWaitlist; view: () => WaitlistView; follower: NetworkFollower } },
   ) {
     if (parts.bridge) this.bridge = parts.bridge;
     if (parts.waitlist) {
       this.waitlist = parts.waitlist.list;
       this.viewWaitlist = parts.waitlist.view;
+      this.follower = parts.waitlist.follower;
     }
     this.log = parts.log;
     this.crypto = parts.crypto;
@@ -133,6 +142,13 @@ export class EmitterService {
       },
     });
     const maxPayloadBytes = o.maxPayloadBytes ?? 4 * 1024 * 1024;
+    if (o.backfill && !o.waitlist) throw new Error('the live backfill commitment needs the live waitlist (waitlist option)');
+    const list = o.waitlist ? LiveWaitlist.open(join(o.dataDir, 'waitlist.sqlite'), { window: o.waitlist.window, ...(o.waitlist.self ? { self: o.waitlist.self } : {}), ...(o.waitlist.excludeWinners ? { excludeWinners: true } : {}) }) : undefined;
+    const view = list && (() => waitlistView(list, (k) => isPoolProducer(o, k), (k) => nameOf(o, k)));
+    const follower = list && view && followerOf(o, list, view, progress);
+    const commitments = o.backfill && new SlotCommitments(o.backfill.ledgers, o.waitlist!.window);
+    const slotCommitment = commitments && list && follower ? (slot: number) => liveCommitment(slot, { clock: o.clock, list, follower, commitments }) : undefined;
+    const designation: DesignationChecks | undefined = o.designation ?? (o.backfill && slotCommitment ? { verifyProof: o.backfill.verifyProof, commitment: (slot) => slotCommitment(slot).view?.commitment } : undefined);
     const intake = new Intake({
       log,
       clock: o.clock,
@@ -149,11 +165,10 @@ export class EmitterService {
         void selector.emitArrivalDecision(decided);
       },
       onRejected: (code, member) => metrics.rejected(code, member),
-      ...(o.designation ? { designation: o.designation } : {}),
+      ...(designation ? { designation } : {}),
     });
     const bridge = o.bridge?.create(log);
-    const list = o.waitlist ? LiveWaitlist.open(join(o.dataDir, 'waitlist.sqlite'), { window: o.waitlist.window, ...(o.waitlist.self ? { self: o.waitlist.self } : {}), ...(o.waitlist.excludeWinners ? { excludeWinners: true } : {}) }) : undefined;
-    const waitlist = list && { list, view: () => waitlistView(list, (k) => isPoolProducer(o, k), (k) => nameOf(o, k)) };
+    const waitlist = list && view && follower && { list, view, follower };
     const app = buildServer({
       intake,
       log,
@@ -167,6 +182,7 @@ export class EmitterService {
       metrics,
       ...(bridge ? { report: (epoch: number) => bridge.reportFile(epoch) } : {}),
       ...(waitlist ? { waitlist: waitlist.view } : {}),
+      ...(slotCommitment ? { slotCommitment } : {}),
     });
     const service = new EmitterService(o, { log, crypto, app, metrics, selector, ...(bridge ? { bridge } : {}), ...(waitlist ? { waitlist } : {}) });
     service.startLoops();
@@ -191,30 +207,7 @@ export class EmitterService {
       });
       this.loops.push(watcher.run(signal));
     }
-    if (this.waitlist && this.viewWaitlist && o.waitlist) {
-      const view = this.viewWaitlist;
-      let told = '';
-      const follower = new NetworkFollower({
-        waitlist: this.waitlist,
-        url: o.waitlist.url,
-        ...(o.waitlist.settleSlots !== undefined ? { settleSlots: o.waitlist.settleSlots } : {}),
-        ...(o.waitlist.intervalMs !== undefined ? { intervalMs: o.waitlist.intervalMs } : {}),
-        ...(o.waitlist.peers ? { peers: o.waitlist.peers } : {}),
-        onDesignated: (d) => {
-          if (isPoolProducer(o, d.producer)) progress(`waitlist: slot ${d.slot} was designated to the pool's producer ${nameOf(o, d.producer)} (it lost slot ${d.lostSlot})`);
-        },
-        onStep: () => {
-          // The notice for the pool's members, once per head (an entry: producer and lost slot);
-          // GET /v1/waitlist and the dashboard carry it, with the next slot, all along.
-          const { next, notice } = view();
-          const head = next && notice ? `${next.producer}@${next.addedSlot}` : '';
-          if (head && head !== told) progress(`waitlist: notice: ${notice}`);
-          told = head;
-        },
-        onStatus: (m) => progress(m),
-      });
-      this.loops.push(follower.run(signal));
-    }
+    if (this.follower) this.loops.push(this.follower.run(signal));
     if (this.bridge && o.bridge) this.loops.push(this.reportEpochs(this.bridge, o.bridge.delaySlots, signal));
     if (o.membership.refresh) this.loops.push(this.refreshMembers(signal));
   }
@@ -281,6 +274,53 @@ export class EmitterService {
     await this.crypto.stop();
     this.waitlist?.close();
     this.log.close();
+  }
+}
+
+/** The waitlist's follower, which tells the log each designation of a pool producer and the notice once per head. */
+function followerOf(o: EmitterServiceOptions, list: LiveWaitlist, view: () => WaitlistView, progress: Log): NetworkFollower {
+  const w = o.waitlist!;
+  let told = '';
+  return new NetworkFollower({
+    waitlist: list,
+    url: w.url,
+    ...(w.settleSlots !== undefined ? { settleSlots: w.settleSlots } : {}),
+    ...(w.intervalMs !== undefined ? { intervalMs: w.intervalMs } : {}),
+    ...(w.peers ? { peers: w.peers } : {}),
+    onDesignated: (d) => {
+      if (isPoolProducer(o, d.producer)) progress(`waitlist: slot ${d.slot} was designated to the pool's producer ${nameOf(o, d.producer)} (it lost slot ${d.lostSlot})`);
+    },
+    onStep: () => {
+      // The notice for the pool's members, once per head (an entry: producer and lost slot);
+      // GET /v1/waitlist and the dashboard carry it, with the next slot, all along.
+      const { next, notice } = view();
+      const head = next && notice ? `${next.producer}@${next.addedSlot}` : '';
+      if (head && head !== told) progress(`waitlist: notice: ${notice}`);
+      told = head;
+    },
+    onStatus: (m) => progress(m),
+  });
+}
+
+/**
+ * The live commitment of `slot`: its designation as fixed before, or fixed now when `slot` is
+ * the current slot (the waitlist's head projected over the slots not yet settled). Other slots
+ * are not fixed: a past slot is over, and a later one is not known yet.
+ */
+function liveCommitment(slot: number, d: { clock: SlotClock; list: LiveWaitlist; follower: NetworkFollower; commitments: SlotCommitments }): { view?: SlotCommitmentView; problem?: string } {
+  if (!d.commitments.covers(slot)) return { problem: `slot ${slot} is not in epoch ${d.commitments.ledgers.epoch}, whose staking ledger this emitter holds` };
+  let fixed = d.list.fixedDesignation(slot);
+  if (!fixed) {
+    const current = d.clock.currentSlot();
+    if (slot !== current) return { problem: `slot ${slot} has no designated producer fixed${slot > current ? `: it is fixed when the slot comes (the current slot is ${current})` : ''}` };
+    const head = d.follower.projectHead(slot);
+    if (!head) return { problem: `nobody is waiting for slot ${slot}${d.list.lastSlot < 0 ? ' (the waitlist has not settled a slot yet)' : ''}` };
+    fixed = d.list.fixDesignation(head);
+  }
+  try {
+    return { view: d.commitments.view(fixed) };
+  } catch (e) {
+    return { problem: e instanceof Error ? e.message : String(e) };
   }
 }
 

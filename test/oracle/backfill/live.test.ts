@@ -86,6 +86,41 @@ describe('the live waitlist', () => {
     live.close();
   });
 
+  it('projects the head over unsettled slots, fixes a slot\'s designation once (kept across a restart), and removes the head when its backfill block is canonical', async () => {
+    const file = await dbFile();
+    let live = LiveWaitlist.open(file, { window: 10 });
+    // 200: keys[1] and keys[2] lose (in that order by VRF); settled through 200.
+    live.advance(200, [{ slot: 200, creator: keys[0]!, canonical: true }, { slot: 200, creator: keys[1]!, canonical: false, vrfOutput: 1n }, { slot: 200, creator: keys[2]!, canonical: false, vrfOutput: 2n }]);
+    // Unsettled 201 empty (pops keys[1] provisionally), 202 taken: slot 203 goes to keys[2].
+    const unsettled = [{ slot: 202, creator: keys[0]!, canonical: true }];
+    expect(live.projectHead(203, unsettled)).toEqual({ slot: 203, producer: keys[2], lostSlot: 200 });
+    // Nothing was saved by projecting, and the next slot's head is still keys[1].
+    expect(live.lastSlot).toBe(200);
+    expect(live.nextDesignated()?.producer).toBe(keys[1]);
+    // Past the window (200 + 10), nobody.
+    expect(live.projectHead(211, [])).toBeUndefined();
+    expect(() => live.projectHead(200, [])).toThrow(/slot 200 is not after the waitlist's slot 200/);
+    // Fixed once: a second call with another head returns the first.
+    expect(live.fixDesignation({ slot: 203, producer: keys[2]!, lostSlot: 200 })).toEqual({ slot: 203, producer: keys[2], lostSlot: 200 });
+    expect(live.fixDesignation({ slot: 203, producer: keys[1]!, lostSlot: 200 })).toEqual({ slot: 203, producer: keys[2], lostSlot: 200 });
+    live.close();
+    live = LiveWaitlist.open(file, { window: 10 });
+    expect(live.fixedDesignation(203)).toEqual({ slot: 203, producer: keys[2], lostSlot: 200 });
+    expect(live.fixedDesignation(204)).toBeUndefined();
+    // The chain: 201 empty (keys[1] designated), 202 taken, 203 filled by keys[2]'s backfill block:
+    // keys[2] produced as the designated producer, so it leaves the queue as the rules say.
+    const made = live.advance(203, [...unsettled, { slot: 203, creator: keys[2]!, canonical: true }]);
+    expect(made).toEqual([{ slot: 201, producer: keys[1], lostSlot: 200 }, { slot: 203, producer: keys[2], lostSlot: 200 }]);
+    expect(live.entries()).toEqual([]);
+    live.close();
+    // Without a fixed designation, a canonical block by a waiting producer is an ordinary block: it stays.
+    const other = LiveWaitlist.open(await dbFile(), { window: 10 });
+    other.advance(200, [{ slot: 200, creator: keys[0]!, canonical: true }, { slot: 200, creator: keys[2]!, canonical: false }]);
+    expect(other.advance(201, [{ slot: 201, creator: keys[2]!, canonical: true }])).toEqual([]);
+    expect(other.entries().map((e) => e.producer)).toEqual([keys[2]]);
+    other.close();
+  });
+
   it('bootstraps from up to three peers: merged, each peer\'s own key ignored, the earliest slot kept, expired dropped', async () => {
     const peer = (self: string, slot: number, entries: [string, number][]): WaitlistSnapshot => ({ slot, window: 10, self, entries: entries.map(([producer, addedSlot]) => ({ producer, addedSlot, expiresAfter: addedSlot + 10 })), designations: [] });
     const [p1, p2, p3, p4, a, b, c, d] = keys as [string, string, string, string, string, string, string, string];
