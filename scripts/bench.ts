@@ -248,10 +248,10 @@ async function contractsBench(dir: string, noProofs: boolean, json: boolean) {
   const members = floorMs === undefined ? undefined : Object.fromEntries(['PoolDac.vote', 'RewardPool.claim'].map((m) => [m, { rows: rows![m], proveMs: timeOf(m), overFloor: timeOf(m)! / floorMs! }]));
   if (!json) {
     const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-    process.stdout.write('\ncontract        compile cold  compile cached  ratio\n');
+    process.stdout.write('\ncontract             compile cold  compile cached  ratio\n');
     // (VrfProgram is a ZkProgram: its proofs are the program's own, not a transaction's.)
     for (const name of Object.keys(cold)) {
-      process.stdout.write(`${name.padEnd(15)} ${s(cold[name]!).padStart(12)} ${s(cached[name]!).padStart(15)} ${(cold[name]! / cached[name]!).toFixed(1).padStart(6)}×\n`);
+      process.stdout.write(`${name.padEnd(20)} ${s(cold[name]!).padStart(12)} ${s(cached[name]!).padStart(15)} ${(cold[name]! / cached[name]!).toFixed(1).padStart(6)}×\n`);
     }
     const proofOf = new Map<string, number[]>();
     for (const p of proofs ?? []) proofOf.set(p.method, [...(proofOf.get(p.method) ?? []), p.proveMs]);

@@ -46,14 +46,11 @@ function genesisTime(value: string): number {
 
 /** The epoch's ledgers and the designated-producer verifier (compiled once, then from the cache). */
 async function backfillChecks(root: string, o: EmitterOptions) {
-  // Checked before the minute of compiling; startPoolEmitter checks it for every caller.
-  if (!o.waitlist) throw new UsageError('designated producers are named by the live waitlist: add --waitlist', { field: 'waitlist' });
-  if (o.backfillEpoch === undefined || o.backfillSeed === undefined) throw new UsageError('--backfill-ledger needs --backfill-epoch and --backfill-seed', { field: 'backfill-epoch' });
   progress(`reading the staking ledger of epoch ${o.backfillEpoch}…`);
   const ledgers = await readBackfillLedgers({
-    epoch: o.backfillEpoch,
+    epoch: o.backfillEpoch!,
     ledger: resolve(root, o.backfillLedger!),
-    seed: o.backfillSeed,
+    seed: o.backfillSeed!,
     ...(o.backfillPreviousLedger !== undefined ? { previousLedger: resolve(root, o.backfillPreviousLedger) } : {}),
     ...(o.backfillPreviousSeed !== undefined ? { previousSeed: o.backfillPreviousSeed } : {}),
   });
@@ -104,6 +101,12 @@ export function emitterCommand(): Command {
     )
     .action(async (o: EmitterOptions) => {
       const root = process.cwd();
+      if (o.backfillLedger !== undefined) {
+        if (!o.waitlist) throw new UsageError('--backfill-ledger: designated producers are named by the live waitlist; add --waitlist (and --daemon)', { field: 'waitlist' });
+        if (o.backfillEpoch === undefined || o.backfillSeed === undefined) throw new UsageError('--backfill-ledger needs --backfill-epoch and --backfill-seed', { field: 'backfill-epoch' });
+      } else if (o.backfillEpoch !== undefined || o.backfillSeed !== undefined || o.backfillPreviousLedger !== undefined || o.backfillPreviousSeed !== undefined) {
+        throw new UsageError('the --backfill-… options go with --backfill-ledger', { field: 'backfill-ledger' });
+      }
       const session = await PoolSession.open({ root, alias: o.alias, log: progress });
       const operator = await session.key(o.operator);
       const oracle = o.bridge ? await session.key(o.oracle) : undefined;

@@ -6,6 +6,7 @@ import { readKey } from '../oracle/keys.js';
 import { fromPrecomputed, type ProducedBlock } from '../oracle/member/blocks.js';
 import { followLines, stateHashFromDaemon, subscribeNewBlocks } from '../oracle/member/daemon.js';
 import { Deliverer, readPoolInfo, type PoolInfo } from '../oracle/member/deliver.js';
+import { watchWaitlist } from '../oracle/member/waitlist-notice.js';
 import { command, progress, urlOption } from './cli.js';
 
 interface MemberOptions {
@@ -16,6 +17,7 @@ interface MemberOptions {
   blocksFile?: string;
   fromStart?: boolean;
   receipts: string;
+  waitlist: boolean;
 }
 
 function publicKey(value: string): string {
@@ -35,6 +37,7 @@ export function memberCommand(): Command {
     .option('--blocks-file <file>', "file mode: follow the node's --precomputed-blocks-file instead of the subscription")
     .option('--from-start', 'file mode: also deliver the blocks already in the file (default: only new ones)')
     .option('--receipts <dir>', "keep the emitter's receipts here (your evidence)", 'state/receipts')
+    .option('--no-waitlist', "do not watch the emitter's backfill waitlist for your producer")
     .addHelpText(
       'after',
       [
@@ -42,6 +45,7 @@ export function memberCommand(): Command {
         'Subscription mode (default): the daemon must serve GraphQL (the --rest-port, 3085 by default).',
         'File mode: run the daemon with --precomputed-blocks-file FILE; --daemon still names each block\'s state hash.',
         'Each delivery is retried until the emitter gives a receipt or the slot\'s window closes.',
+        'When the emitter keeps the live waitlist, a notice is printed each time your producer reaches its head.',
       ].join('\n'),
     )
     .action(async (o: MemberOptions) => {
@@ -78,6 +82,9 @@ export function memberCommand(): Command {
         else progress(`${head}: not delivered before the window closed (${r.attempts} attempts; last: ${r.lastError})`);
       };
       const ours = (b: ProducedBlock) => b.creator === producer;
+      const notices = o.waitlist
+        ? watchWaitlist({ emitter: o.emitter, producer, everyMs: Math.max(1_000, Math.floor(info.slotMs / 6)), signal: abort.signal, onNotice: (n) => progress(n.text), onStatus: progress })
+        : Promise.resolve();
 
       if (o.blocksFile) {
         const file = resolve(o.blocksFile);
@@ -112,5 +119,6 @@ export function memberCommand(): Command {
       } else {
         await subscribeNewBlocks({ url: daemon, publicKey: producer, signal: abort.signal, onStatus: progress, onBlock: (b) => (ours(b) ? void deliver(b as ProducedBlock & { stateHash: string }) : undefined) });
       }
+      await notices;
     });
 }

@@ -115,7 +115,7 @@ describe("the intake's rule for designated producers", () => {
     // A proof against another commitment than the one in force.
     const held = onChain;
     onChain = '12345';
-    expect(await refusal(intake, propose(a, slot, block(5), proof))).toMatchObject({ code: 'BAD_DESIGNATION', message: expect.stringMatching(/not the one in force \(12345…\)/) });
+    expect(await refusal(intake, propose(a, slot, block(5), proof))).toMatchObject({ code: 'BAD_DESIGNATION', message: expect.stringMatching(new RegExp(`not slot ${slot}'s \\(12345…\\)`)) });
     onChain = held;
     // Statement right, proof wrong.
     verdict = false;

@@ -85,6 +85,8 @@ describe('member command', () => {
     daemon.dropConnections();
     await until(() => /reconnecting in 1 s/.test(m.stderr()), 'the reconnect notice');
     await until(() => daemon.subscriberCount === 1, 'the second subscription');
+    // This emitter keeps no waitlist: the member says so once and goes on delivering.
+    expect(m.stderr().match(/keeps no live waitlist; no backfill notices/g)).toHaveLength(1);
     m.child.kill('SIGTERM');
   }, 60_000);
 
