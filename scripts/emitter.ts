@@ -104,6 +104,7 @@ export function emitterCommand(): Command {
       if (o.backfillLedger !== undefined) {
         if (!o.waitlist) throw new UsageError('--backfill-ledger: designated producers are named by the live waitlist; add --waitlist (and --daemon)', { field: 'waitlist' });
         if (o.backfillEpoch === undefined || o.backfillSeed === undefined) throw new UsageError('--backfill-ledger needs --backfill-epoch and --backfill-seed', { field: 'backfill-epoch' });
+        if ((o.backfillPreviousLedger === undefined) !== (o.backfillPreviousSeed === undefined)) throw new UsageError('the previous epoch needs both --backfill-previous-ledger and --backfill-previous-seed', { field: 'backfill-previous-ledger' });
       } else if (o.backfillEpoch !== undefined || o.backfillSeed !== undefined || o.backfillPreviousLedger !== undefined || o.backfillPreviousSeed !== undefined) {
         throw new UsageError('the --backfill-… options go with --backfill-ledger', { field: 'backfill-ledger' });
       }

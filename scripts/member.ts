@@ -86,39 +86,44 @@ export function memberCommand(): Command {
         ? watchWaitlist({ emitter: o.emitter, producer, everyMs: Math.max(1_000, Math.floor(info.slotMs / 6)), signal: abort.signal, onNotice: (n) => progress(n.text), onStatus: progress })
         : Promise.resolve();
 
-      if (o.blocksFile) {
-        const file = resolve(o.blocksFile);
-        progress(`following ${file}${o.fromStart ? ' from its start' : ''}`);
-        await followLines(
-          file,
-          (line): void => {
-            let block: ProducedBlock;
-            try {
-              block = fromPrecomputed(JSON.parse(line));
-            } catch (e) {
-              progress(`skipped a line of ${file}: ${e instanceof Error ? e.message : String(e)}`);
-              return;
-            }
-            if (!ours(block)) return;
-            void (async (): Promise<void> => {
-              const closes = info.genesisMs + block.slot * info.slotMs + info.window.closeMs;
-              // The daemon names the block once it has taken it (at once, for its own block).
-              do {
-                const stateHash = await stateHashFromDaemon(daemon, block).catch((e: unknown) => {
-                  progress(`cannot ask ${daemon} for the state hash: ${e instanceof Error ? e.message : String(e)}`);
-                  return undefined;
-                });
-                if (stateHash) return void (await deliver({ ...block, stateHash }));
-                await sleep(500);
-              } while (!abort.signal.aborted && Date.now() < closes);
-              progress(`slot ${block.slot} height ${block.height}: the daemon never named the block's state hash before the window closed`);
-            })();
-          },
-          { signal: abort.signal, ...(o.fromStart ? { fromStart: true } : {}), onStatus: progress },
-        );
-      } else {
-        await subscribeNewBlocks({ url: daemon, publicKey: producer, signal: abort.signal, onStatus: progress, onBlock: (b) => (ours(b) ? void deliver(b as ProducedBlock & { stateHash: string }) : undefined) });
+      try {
+        if (o.blocksFile) {
+          const file = resolve(o.blocksFile);
+          progress(`following ${file}${o.fromStart ? ' from its start' : ''}`);
+          await followLines(
+            file,
+            (line): void => {
+              let block: ProducedBlock;
+              try {
+                block = fromPrecomputed(JSON.parse(line));
+              } catch (e) {
+                progress(`skipped a line of ${file}: ${e instanceof Error ? e.message : String(e)}`);
+                return;
+              }
+              if (!ours(block)) return;
+              void (async (): Promise<void> => {
+                const closes = info.genesisMs + block.slot * info.slotMs + info.window.closeMs;
+                // The daemon names the block once it has taken it (at once, for its own block).
+                do {
+                  const stateHash = await stateHashFromDaemon(daemon, block).catch((e: unknown) => {
+                    progress(`cannot ask ${daemon} for the state hash: ${e instanceof Error ? e.message : String(e)}`);
+                    return undefined;
+                  });
+                  if (stateHash) return void (await deliver({ ...block, stateHash }));
+                  await sleep(500);
+                } while (!abort.signal.aborted && Date.now() < closes);
+                progress(`slot ${block.slot} height ${block.height}: the daemon never named the block's state hash before the window closed`);
+              })();
+            },
+            { signal: abort.signal, ...(o.fromStart ? { fromStart: true } : {}), onStatus: progress },
+          );
+        } else {
+          await subscribeNewBlocks({ url: daemon, publicKey: producer, signal: abort.signal, onStatus: progress, onBlock: (b) => (ours(b) ? void deliver(b as ProducedBlock & { stateHash: string }) : undefined) });
+        }
+      } finally {
+        // Whatever ended the delivery (Ctrl-C, or a fatal error) ends the waitlist's watch too.
+        abort.abort();
+        await notices;
       }
-      await notices;
     });
 }

@@ -36,7 +36,15 @@ export interface FollowerOptions {
   /** After each step the rules ran (the head may have changed). */
   onStep?: (step: FollowStep) => void;
   onStatus?: (message: string) => void;
+  /** The clock the best chain's reads are timed with (default `Date.now`; the emitter's slot clock). */
+  now?: () => number;
 }
+
+/** How far past the settled waitlist a head is projected (the daemon's frontier). */
+export const MAX_PROJECTION = 290;
+
+/** A projected head, or why there is none now. */
+export type Projection = { head: Designation; problem?: undefined } | { head?: undefined; problem: string };
 
 export interface FollowStep {
   /** The settled slot the waitlist is now at. */
@@ -58,23 +66,35 @@ export class NetworkFollower {
     if (!Number.isSafeInteger(this.settleSlots) || this.settleSlots < 0) throw new RangeError(`settleSlots must be a whole number ≥ 0, got ${o.settleSlots}`);
   }
 
-  /** The best chain as last read. */
+  /** The best chain as last read, and when that read began (`now`; −∞ before the first). */
   private bestChain: { stateHash: string; slot: number; creator: string }[] = [];
+  private readAt = -Infinity;
 
   /**
    * The producer `slot` goes to if it is empty, as known now: the settled waitlist, with the
-   * slots after it run provisionally over the blocks heard for them and the best chain as last
-   * read (a block on it is canonical, any other lost). `undefined` when nobody is waiting, or
-   * before the first settled slot.
+   * slots after it run provisionally over the blocks heard for them and the best chain (a block
+   * on it is canonical, any other lost). It answers only from a best chain read since
+   * `notBefore` (the slot's start), when no block heard since that read is missing from it, and
+   * when the waitlist is at most {@link MAX_PROJECTION} slots behind; otherwise `problem` says
+   * why and the caller asks again later.
    */
-  projectHead(slot: number): Designation | undefined {
+  projectHead(slot: number, notBefore: number): Projection {
     const { waitlist } = this.o;
-    if (waitlist.lastSlot < 0 || slot <= waitlist.lastSlot) return undefined;
+    if (waitlist.lastSlot < 0) return { problem: 'the waitlist has not settled a slot yet' };
+    if (slot <= waitlist.lastSlot) return { problem: `slot ${slot} is already settled` };
+    if (this.readAt < notBefore) return { problem: `the best chain has not been read since slot ${slot} began; ask again in a few seconds` };
+    if (slot - waitlist.lastSlot > MAX_PROJECTION) return { problem: `the waitlist is ${slot - waitlist.lastSlot} slots behind slot ${slot} (catching up)` };
+    // Bounded work: at most MAX_PROJECTION slots, over the blocks heard for them.
     const onChain = new Set(this.bestChain.map((b) => b.stateHash));
+    const tip = this.bestChain.at(-1)?.slot ?? -1;
     const blocks = new Map<string, BackfillBlock>();
-    for (const b of waitlist.heard(slot - 1)) blocks.set(b.stateHash, { slot: b.slot, creator: b.creator, canonical: onChain.has(b.stateHash), ...(b.vrfOutput !== undefined ? { vrfOutput: b.vrfOutput } : {}) });
+    for (const b of waitlist.heard(slot - 1)) {
+      if (b.slot > tip && !onChain.has(b.stateHash)) return { problem: `a block of slot ${b.slot} was heard after the best chain was read; ask again in a few seconds` };
+      blocks.set(b.stateHash, { slot: b.slot, creator: b.creator, canonical: onChain.has(b.stateHash), ...(b.vrfOutput !== undefined ? { vrfOutput: b.vrfOutput } : {}) });
+    }
     for (const b of this.bestChain) if (b.slot > waitlist.lastSlot && b.slot < slot && !blocks.has(b.stateHash)) blocks.set(b.stateHash, { slot: b.slot, creator: b.creator, canonical: true });
-    return waitlist.projectHead(slot, [...blocks.values()]);
+    const head = waitlist.projectHead(slot, [...blocks.values()]);
+    return head ? { head } : { problem: `nobody is waiting for slot ${slot}` };
   }
 
   /** Keeps a block the daemon announced; returns whether it was new. */
@@ -110,9 +130,11 @@ export class NetworkFollower {
   /** Reads the best chain once and runs the rules over the slots it has settled. */
   async check(signal?: AbortSignal): Promise<FollowStep | undefined> {
     const { waitlist } = this.o;
+    const started = (this.o.now ?? Date.now)();
     const chain = await readBestChain(this.client, this.o.maxLength ?? 290, signal);
     if (chain.length === 0) return undefined;
     this.bestChain = chain.map((b) => ({ stateHash: b.stateHash, slot: b.slot, creator: b.creator }));
+    this.readAt = started;
     const settled = chain.at(-1)!.slot - this.settleSlots;
     if (settled <= waitlist.lastSlot) return undefined;
     let skipped = 0;

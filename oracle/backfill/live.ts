@@ -129,9 +129,9 @@ export class LiveWaitlist {
   }
 
   /**
-   * The rules for one slot. A slot whose designation was fixed (its live commitment) and
-   * whose canonical block is the designated producer's was backfilled: the head produced, so
-   * it is removed as the rules say ("removed after producing or missing"), as for an empty slot.
+   * The rules for one slot. A slot whose designation was fixed (its live commitment) and whose
+   * canonical block is the designated producer's was backfilled: that entry is removed as the
+   * rules say ("removed after producing or missing"), wherever it now sits in the queue.
    */
   private stepSlot(list: Waitlist<string>, s: number, here: readonly BackfillBlock[], fixed: Designation | undefined) {
     const canonical = here.filter((b) => b.canonical);
@@ -139,8 +139,8 @@ export class LiveWaitlist {
     // Only a producer key joins (what the state is saved and served with); any canonical block fills the slot.
     const losers = here.filter((b) => !b.canonical && b62.safeParse(b.creator).success && !(this.excludeWinners && winners.has(b.creator)));
     list.expire(s);
-    const backfilled = fixed !== undefined && winners.has(fixed.producer) && list.entries()[0]?.producer === fixed.producer;
-    return list.step(s, { hasCanonical: canonical.length > 0 && !backfilled, joiners: joinOrder(losers) });
+    const backfilled = fixed !== undefined && winners.has(fixed.producer) ? list.remove(fixed.producer, fixed.lostSlot) : undefined;
+    return list.step(s, { hasCanonical: canonical.length > 0, joiners: joinOrder(losers) }) ?? backfilled;
   }
 
   /**
@@ -152,8 +152,10 @@ export class LiveWaitlist {
     if (!Number.isSafeInteger(slot) || slot <= this.last) throw new InputError(`slot ${slot} is not after the waitlist's slot ${this.last}`);
     const list = new Waitlist<string>(this.window);
     for (const e of this.list.entries()) list.join(e.producer, e.addedSlot);
+    const bySlot = new Map<number, BackfillBlock[]>();
+    for (const b of blocks) bySlot.set(b.slot, [...(bySlot.get(b.slot) ?? []), b]);
     if (this.last >= 0) {
-      for (let s = this.last + 1; s < slot; s++) this.stepSlot(list, s, blocks.filter((b) => b.slot === s), this.fixedDesignation(s));
+      for (let s = this.last + 1; s < slot; s++) this.stepSlot(list, s, bySlot.get(s) ?? [], this.fixedDesignation(s));
     }
     list.expire(slot);
     const head = list.entries()[0];

@@ -85,6 +85,18 @@ export class Waitlist<P> {
     return true;
   }
 
+  /**
+   * Removes one entry wherever it sits (a designated producer that produced its slot, when the
+   * queue has moved since it was designated); returns it, or `undefined` when it is not waiting.
+   */
+  remove(producer: P, addedSlot: number): WaitlistEntry<P> | undefined {
+    const i = this.queue.findIndex((e, k) => k >= this.head && e.producer === producer && e.addedSlot === addedSlot);
+    if (i < 0) return undefined;
+    const [entry] = this.queue.splice(i, 1);
+    this.members.delete(producer);
+    return entry;
+  }
+
   private removeHead(): void {
     const entry = this.queue[this.head]!;
     this.members.delete(entry.producer);

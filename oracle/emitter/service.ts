@@ -143,6 +143,7 @@ export class EmitterService {
     });
     const maxPayloadBytes = o.maxPayloadBytes ?? 4 * 1024 * 1024;
     if (o.backfill && !o.waitlist) throw new Error('the live backfill commitment needs the live waitlist (waitlist option)');
+    if (o.backfill && o.designation) throw new Error('give either designation (checks of its own) or backfill (the live commitment), not both');
     const list = o.waitlist ? LiveWaitlist.open(join(o.dataDir, 'waitlist.sqlite'), { window: o.waitlist.window, ...(o.waitlist.self ? { self: o.waitlist.self } : {}), ...(o.waitlist.excludeWinners ? { excludeWinners: true } : {}) }) : undefined;
     const view = list && (() => waitlistView(list, (k) => isPoolProducer(o, k), (k) => nameOf(o, k)));
     const follower = list && view && followerOf(o, list, view, progress);
@@ -287,6 +288,7 @@ function followerOf(o: EmitterServiceOptions, list: LiveWaitlist, view: () => Wa
     ...(w.settleSlots !== undefined ? { settleSlots: w.settleSlots } : {}),
     ...(w.intervalMs !== undefined ? { intervalMs: w.intervalMs } : {}),
     ...(w.peers ? { peers: w.peers } : {}),
+    now: () => o.clock.now(),
     onDesignated: (d) => {
       if (isPoolProducer(o, d.producer)) progress(`waitlist: slot ${d.slot} was designated to the pool's producer ${nameOf(o, d.producer)} (it lost slot ${d.lostSlot})`);
     },
@@ -309,18 +311,25 @@ function followerOf(o: EmitterServiceOptions, list: LiveWaitlist, view: () => Wa
  */
 function liveCommitment(slot: number, d: { clock: SlotClock; list: LiveWaitlist; follower: NetworkFollower; commitments: SlotCommitments }): { view?: SlotCommitmentView; problem?: string } {
   if (!d.commitments.covers(slot)) return { problem: `slot ${slot} is not in epoch ${d.commitments.ledgers.epoch}, whose staking ledger this emitter holds` };
-  let fixed = d.list.fixedDesignation(slot);
-  if (!fixed) {
-    const current = d.clock.currentSlot();
-    if (slot !== current) return { problem: `slot ${slot} has no designated producer fixed${slot > current ? `: it is fixed when the slot comes (the current slot is ${current})` : ''}` };
-    const head = d.follower.projectHead(slot);
-    if (!head) return { problem: `nobody is waiting for slot ${slot}${d.list.lastSlot < 0 ? ' (the waitlist has not settled a slot yet)' : ''}` };
-    fixed = d.list.fixDesignation(head);
+  const problem = (e: unknown) => ({ problem: e instanceof Error ? e.message : String(e) });
+  const fixed = d.list.fixedDesignation(slot);
+  if (fixed) {
+    try {
+      return { view: d.commitments.view(fixed) };
+    } catch (e) {
+      return problem(e);
+    }
   }
+  const current = d.clock.currentSlot();
+  if (slot !== current) return { problem: `slot ${slot} has no designated producer fixed${slot > current ? `: it is fixed when the slot comes (the current slot is ${current})` : ''}` };
+  const projected = d.follower.projectHead(slot, d.clock.slotStart(slot));
+  if (!projected.head) return { problem: projected.problem };
   try {
-    return { view: d.commitments.view(fixed) };
+    // The commitment is built before the designation is saved: a slot is never fixed without one.
+    d.commitments.view(projected.head);
+    return { view: d.commitments.view(d.list.fixDesignation(projected.head)) };
   } catch (e) {
-    return { problem: e instanceof Error ? e.message : String(e) };
+    return problem(e);
   }
 }
 

@@ -40,12 +40,14 @@ export async function watchWaitlist(o: { emitter: string; producer: string; ever
       const next = parsed.data.next;
       const head = next?.producer === o.producer ? `${next.addedSlot}` : '';
       if (next && head && head !== told) {
-        const commitment = new URL(`/v1/backfill/${next.slot}`, o.emitter).toString();
+        // `next.slot` is the first slot the waitlist has not settled, usually a few slots back:
+        // a slot's designation is fixed only when it comes, so the notice names the route.
+        const commitment = new URL('/v1/backfill/', o.emitter).toString();
         o.onNotice({
           slot: next.slot,
           lostSlot: next.addedSlot,
           expiresAfter: next.expiresAfter,
-          text: `waitlist: your producer is at the head (it lost slot ${next.addedSlot}): the first empty slot from ${next.slot} until slot ${next.expiresAfter} is designated to it; when that slot comes, its live commitment is at ${commitment}`,
+          text: `waitlist: your producer is at the head (it lost slot ${next.addedSlot}): the first empty slot from ${next.slot} until slot ${next.expiresAfter} is designated to it; during a slot, ${commitment}<slot> says whether it is that slot's designated producer and serves the commitment to prove against`,
         });
       }
       told = head;

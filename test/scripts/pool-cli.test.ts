@@ -174,6 +174,7 @@ describe('deploy and pool commands on the local chain (npm run chain)', () => {
     expectRefusal(await p.run('emitter', '--backfill-ledger', 'ledger.json'), 2, /--backfill-ledger: designated producers are named by the live waitlist; add --waitlist/);
     expectRefusal(await p.run('emitter', '--waitlist', '--backfill-ledger', 'ledger.json', '--backfill-seed', '5'), 2, /--backfill-ledger needs --backfill-epoch and --backfill-seed/);
     expectRefusal(await p.run('emitter', '--backfill-seed', '5'), 2, /the --backfill-… options go with --backfill-ledger/);
+    expectRefusal(await p.run('emitter', '--waitlist', '--backfill-ledger', 'ledger.json', '--backfill-epoch', '1', '--backfill-seed', '5', '--backfill-previous-seed', '6'), 2, /the previous epoch needs both --backfill-previous-ledger and --backfill-previous-seed/);
     expectRefusal(await p.run('emitter', '--waitlist', '--daemon', 'http://127.0.0.1:9/graphql', '--backfill-ledger', 'nothing.json', '--backfill-epoch', '1', '--backfill-seed', '5', '--port', '0'), 2, /nothing\.json: cannot read the ledger \(no such file\)/);
     const child = spawn(process.execPath, [join(projectRoot(), 'dist', 'scripts', 'mina-pool.js'), 'emitter', '--port', '0', '--slot-seconds', '5', '--no-bridge'], { cwd: p.dir, stdio: ['ignore', 'ignore', 'pipe'] });
     try {

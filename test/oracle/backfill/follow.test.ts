@@ -93,6 +93,35 @@ describe('the waitlist daemon (network follower)', () => {
     waitlist.close();
   });
 
+  it('projects the head of a slot over the unsettled slots only from a best chain read since the slot began, with every heard block on it', async () => {
+    const waitlist = LiveWaitlist.open(join(dir, 'project.sqlite'), { window: 47 });
+    let now = 0;
+    const follower = new NetworkFollower({ waitlist, url: daemon.url, settleSlots: 2, now: () => now });
+    const slotOf = (h: string) => fromDaemonBlock(blocks.get(h)!.daemon).slot;
+    const full = chainTo(blocks, hash('3NLjpotw'));
+    for (const b of blocks.values()) if (slotOf(b.stateHash) <= 7) follower.hear(fromDaemonBlock(b.daemon));
+    expect(follower.projectHead(8, 0)).toEqual({ problem: 'the waitlist has not settled a slot yet' });
+    // The best chain read reaches slot 6; slot 7's block was heard but is not on it: no guess.
+    now = 1_000;
+    daemon.setBestChain(full.filter((h) => slotOf(h) <= 6));
+    expect(await follower.check()).toMatchObject({ slot: 4 });
+    expect(follower.projectHead(8, 1_000)).toEqual({ problem: 'a block of slot 7 was heard after the best chain was read; ask again in a few seconds' });
+    now = 2_000;
+    daemon.setBestChain(full.filter((h) => slotOf(h) <= 7));
+    expect(await follower.check()).toMatchObject({ slot: 5 });
+    // A read older than the slot's start is not enough.
+    expect(follower.projectHead(8, 2_001)).toEqual({ problem: 'the best chain has not been read since slot 8 began; ask again in a few seconds' });
+    // Slots 6 and 7 run provisionally: the heads of 8 and 9 are the rules' designations over the whole chain.
+    const expected = expectedDesignations(full, 0, 42, 47);
+    expect(follower.projectHead(8, 2_000)).toEqual({ head: expected[0] });
+    expect(follower.projectHead(9, 2_000)).toEqual({ head: expected[1] });
+    expect(expected.slice(0, 2).map((d) => d.slot)).toEqual([8, 9]);
+    // Nothing was settled by projecting.
+    expect(waitlist.lastSlot).toBe(5);
+    expect(follower.projectHead(5, 2_000)).toEqual({ problem: 'slot 5 is already settled' });
+    waitlist.close();
+  });
+
   it('passes the slots older than the daemon\'s frontier without designating, and says so', async () => {
     const waitlist = LiveWaitlist.open(join(dir, 'gap.sqlite'), { window: 47 });
     waitlist.advance(3, [{ slot: 3, creator: fromDaemonBlock(blocks.get(hash('3NKXo8'))!.daemon).creator, canonical: false }]);

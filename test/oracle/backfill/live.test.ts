@@ -97,8 +97,10 @@ describe('the live waitlist', () => {
     // Nothing was saved by projecting, and the next slot's head is still keys[1].
     expect(live.lastSlot).toBe(200);
     expect(live.nextDesignated()?.producer).toBe(keys[1]);
-    // Past the window (200 + 10), nobody.
-    expect(live.projectHead(211, [])).toBeUndefined();
+    // With 201–209 taken, keys[1] is still the head at 210 (200 + 10) and gone at 211: expiry, not use.
+    const taken = Array.from({ length: 9 }, (_, i) => ({ slot: 201 + i, creator: keys[0]!, canonical: true }));
+    expect(live.projectHead(210, taken)).toEqual({ slot: 210, producer: keys[1], lostSlot: 200 });
+    expect(live.projectHead(211, [...taken, { slot: 210, creator: keys[0]!, canonical: true }])).toBeUndefined();
     expect(() => live.projectHead(200, [])).toThrow(/slot 200 is not after the waitlist's slot 200/);
     // Fixed once: a second call with another head returns the first.
     expect(live.fixDesignation({ slot: 203, producer: keys[2]!, lostSlot: 200 })).toEqual({ slot: 203, producer: keys[2], lostSlot: 200 });
@@ -113,6 +115,15 @@ describe('the live waitlist', () => {
     expect(made).toEqual([{ slot: 201, producer: keys[1], lostSlot: 200 }, { slot: 203, producer: keys[2], lostSlot: 200 }]);
     expect(live.entries()).toEqual([]);
     live.close();
+    // The queue moved since the slot was fixed (the projection saw 201 taken; it was empty, so
+    // keys[1] went first): the designee's entry is still the one removed, from behind the head.
+    const moved = LiveWaitlist.open(await dbFile(), { window: 10 });
+    moved.advance(200, [{ slot: 200, creator: keys[0]!, canonical: true }, { slot: 200, creator: keys[1]!, canonical: false, vrfOutput: 1n }, { slot: 200, creator: keys[2]!, canonical: false, vrfOutput: 2n }, { slot: 200, creator: keys[3]!, canonical: false, vrfOutput: 3n }]);
+    moved.fixDesignation({ slot: 202, producer: keys[3]!, lostSlot: 200 });
+    // 201 taken: keys[1] (head) stays; 202 is filled by keys[3], which sits third.
+    expect(moved.advance(202, [{ slot: 201, creator: keys[0]!, canonical: true }, { slot: 202, creator: keys[3]!, canonical: true }])).toEqual([{ slot: 202, producer: keys[3], lostSlot: 200 }]);
+    expect(moved.entries().map((e) => e.producer)).toEqual([keys[1], keys[2]]);
+    moved.close();
     // Without a fixed designation, a canonical block by a waiting producer is an ordinary block: it stays.
     const other = LiveWaitlist.open(await dbFile(), { window: 10 });
     other.advance(200, [{ slot: 200, creator: keys[0]!, canonical: true }, { slot: 200, creator: keys[2]!, canonical: false }]);

@@ -53,7 +53,7 @@ describe("the member's waitlist notice", () => {
         slot: 104,
         lostSlot: 102,
         expiresAfter: 112,
-        text: `waitlist: your producer is at the head (it lost slot 102): the first empty slot from 104 until slot 112 is designated to it; when that slot comes, its live commitment is at ${url}/v1/backfill/104`,
+        text: `waitlist: your producer is at the head (it lost slot 102): the first empty slot from 104 until slot 112 is designated to it; during a slot, ${url}/v1/backfill/<slot> says whether it is that slot's designated producer and serves the commitment to prove against`,
       },
     ]);
     // The emitter fails: said once, however long it lasts.
