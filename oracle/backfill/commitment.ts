@@ -31,6 +31,8 @@ export class CommittedLedger {
   readonly tree = new MerkleTree(LEDGER_TREE_HEIGHT);
   readonly total: bigint;
   private readonly byDelegate = new Map<string, LedgerEntry[]>();
+  /** Ledger indices whose delegate key is not a point of the curve (their leaf is empty). */
+  readonly offCurve: number[] = [];
 
   constructor(
     readonly seed: bigint,
@@ -40,7 +42,15 @@ export class CommittedLedger {
     const capacity = 2 ** (LEDGER_TREE_HEIGHT - 1);
     for (const a of accounts) {
       if (!Number.isSafeInteger(a.index) || a.index < 0 || a.index >= capacity) throw new InputError(`ledger index ${a.index} is outside the committed tree (0 to ${capacity - 1})`);
-      this.tree.setLeaf(BigInt(a.index), ledgerLeaf(PublicKey.fromBase58(a.delegate), UInt64.from(a.balance)));
+      const delegate = curvePoint(a.delegate);
+      // Mainnet's ledger holds keys that are not points of the curve (two in epoch 0's): nobody
+      // can sign or evaluate the VRF for them, so their leaf stays empty (no proof can use it);
+      // their stake still counts in the total, as in Mina's threshold.
+      if (!delegate) {
+        this.offCurve.push(a.index);
+        continue;
+      }
+      this.tree.setLeaf(BigInt(a.index), ledgerLeaf(delegate, UInt64.from(a.balance)));
       const list = this.byDelegate.get(a.delegate) ?? [];
       list.push(a);
       this.byDelegate.set(a.delegate, list);
@@ -61,6 +71,15 @@ export class CommittedLedger {
       if (a.balance === 0n) continue;
       if (isWinning(evaluateVrf(sk, this.seed, slot, a.index).truncated, a.balance, this.total)) return a;
     }
+    return undefined;
+  }
+}
+
+/** The key as a curve point, or `undefined` when the base58 key is not one. */
+function curvePoint(key: string): PublicKey | undefined {
+  try {
+    return PublicKey.fromBase58(key);
+  } catch {
     return undefined;
   }
 }
