@@ -40,6 +40,9 @@ export interface FollowerOptions {
   now?: () => number;
 }
 
+/** A block of the best chain as the follower uses it. */
+type ChainBlock = Pick<ProducedBlock, 'slot' | 'creator'> & { stateHash: string };
+
 /** How far past the settled waitlist a head is projected (the daemon's frontier). */
 export const MAX_PROJECTION = 290;
 
@@ -67,7 +70,7 @@ export class NetworkFollower {
   }
 
   /** The best chain as last read, and when that read began (`now`; −∞ before the first). */
-  private bestChain: { stateHash: string; slot: number; creator: string }[] = [];
+  private bestChain: readonly ChainBlock[] = [];
   private readAt = -Infinity;
 
   /**
@@ -85,16 +88,28 @@ export class NetworkFollower {
     if (this.readAt < notBefore) return { problem: `the best chain has not been read since slot ${slot} began; ask again in a few seconds` };
     if (slot - waitlist.lastSlot > MAX_PROJECTION) return { problem: `the waitlist is ${slot - waitlist.lastSlot} slots behind slot ${slot} (catching up)` };
     // Bounded work: at most MAX_PROJECTION slots, over the blocks heard for them.
-    const onChain = new Set(this.bestChain.map((b) => b.stateHash));
+    const blocks = this.rulesInput(slot - 1, this.bestChain);
     const tip = this.bestChain.at(-1)?.slot ?? -1;
-    const blocks = new Map<string, BackfillBlock>();
-    for (const b of waitlist.heard(slot - 1)) {
-      if (b.slot > tip && !onChain.has(b.stateHash)) return { problem: `a block of slot ${b.slot} was heard after the best chain was read; ask again in a few seconds` };
-      blocks.set(b.stateHash, { slot: b.slot, creator: b.creator, canonical: onChain.has(b.stateHash), ...(b.vrfOutput !== undefined ? { vrfOutput: b.vrfOutput } : {}) });
-    }
-    for (const b of this.bestChain) if (b.slot > waitlist.lastSlot && b.slot < slot && !blocks.has(b.stateHash)) blocks.set(b.stateHash, { slot: b.slot, creator: b.creator, canonical: true });
-    const head = waitlist.projectHead(slot, [...blocks.values()]);
+    const late = blocks.find((b) => b.slot > tip && !b.canonical);
+    if (late) return { problem: `a block of slot ${late.slot} was heard after the best chain was read; ask again in a few seconds` };
+    const head = waitlist.projectHead(slot, blocks);
     return head ? { head } : { problem: `nobody is waiting for slot ${slot}` };
+  }
+
+  /**
+   * The blocks of the slots after the waitlist's last one up to `through`, as the rules read
+   * them: every block heard (canonical when on `chain`), and the blocks of `chain` not heard.
+   */
+  private rulesInput(through: number, chain: readonly ChainBlock[]): BackfillBlock[] {
+    const { waitlist } = this.o;
+    const onChain = new Set(chain.map((b) => b.stateHash));
+    const blocks = new Map<string, BackfillBlock>();
+    for (const b of waitlist.heard(through)) blocks.set(b.stateHash, { slot: b.slot, creator: b.creator, canonical: onChain.has(b.stateHash), ...(b.vrfOutput !== undefined ? { vrfOutput: b.vrfOutput } : {}) });
+    for (const b of chain) {
+      if (b.slot <= waitlist.lastSlot || b.slot > through || blocks.has(b.stateHash)) continue;
+      blocks.set(b.stateHash, { slot: b.slot, creator: b.creator, canonical: true });
+    }
+    return [...blocks.values()];
   }
 
   /** Keeps a block the daemon announced; returns whether it was new. */
@@ -133,7 +148,7 @@ export class NetworkFollower {
     const started = (this.o.now ?? Date.now)();
     const chain = await readBestChain(this.client, this.o.maxLength ?? 290, signal);
     if (chain.length === 0) return undefined;
-    this.bestChain = chain.map((b) => ({ stateHash: b.stateHash, slot: b.slot, creator: b.creator }));
+    this.bestChain = chain;
     this.readAt = started;
     const settled = chain.at(-1)!.slot - this.settleSlots;
     if (settled <= waitlist.lastSlot) return undefined;
@@ -143,16 +158,10 @@ export class NetworkFollower {
       skipped = waitlist.skipUnknown(oldest - 1);
       this.o.onStatus?.(`waitlist: slots ${oldest - skipped}–${oldest - 1} are older than the daemon's frontier; passed without joins or designations`);
     }
-    const onChain = new Set(chain.map((b) => b.stateHash));
-    const blocks = new Map<string, BackfillBlock>();
-    for (const b of waitlist.heard(settled)) blocks.set(b.stateHash, { slot: b.slot, creator: b.creator, canonical: onChain.has(b.stateHash), ...(b.vrfOutput !== undefined ? { vrfOutput: b.vrfOutput } : {}) });
-    for (const b of chain) {
-      if (b.slot <= waitlist.lastSlot || b.slot > settled || blocks.has(b.stateHash)) continue;
-      blocks.set(b.stateHash, { slot: b.slot, creator: b.creator, canonical: true });
-    }
-    const designations = waitlist.advance(settled, [...blocks.values()]);
+    const blocks = this.rulesInput(settled, chain);
+    const designations = waitlist.advance(settled, blocks);
     for (const d of designations) this.o.onDesignated?.(d);
-    const step = { slot: settled, blocks: blocks.size, designations, skipped };
+    const step = { slot: settled, blocks: blocks.length, designations, skipped };
     this.o.onStep?.(step);
     return step;
   }

@@ -150,8 +150,7 @@ export class LiveWaitlist {
    */
   projectHead(slot: number, blocks: readonly BackfillBlock[]): Designation | undefined {
     if (!Number.isSafeInteger(slot) || slot <= this.last) throw new InputError(`slot ${slot} is not after the waitlist's slot ${this.last}`);
-    const list = new Waitlist<string>(this.window);
-    for (const e of this.list.entries()) list.join(e.producer, e.addedSlot);
+    const list = queueOf(this.window, this.list.entries());
     const bySlot = new Map<number, BackfillBlock[]>();
     for (const b of blocks) bySlot.set(b.slot, [...(bySlot.get(b.slot) ?? []), b]);
     if (this.last >= 0) {
@@ -235,11 +234,17 @@ export class LiveWaitlist {
   }
 
   private restore(s: WaitlistSnapshot): void {
-    this.list = new Waitlist(this.window);
-    for (const e of [...s.entries].sort((a, b) => a.addedSlot - b.addedSlot)) this.list.join(e.producer, e.addedSlot);
+    this.list = queueOf(this.window, s.entries);
     this.last = s.slot;
     this.designations = s.designations;
   }
+}
+
+/** A queue holding `entries` (in the order they joined). */
+function queueOf(window: number, entries: readonly { producer: string; addedSlot: number }[]): Waitlist<string> {
+  const list = new Waitlist<string>(window);
+  for (const e of [...entries].sort((a, b) => a.addedSlot - b.addedSlot)) list.join(e.producer, e.addedSlot);
+  return list;
 }
 
 /** Merges peers' snapshots as {@link LiveWaitlist.bootstrap} describes. */

@@ -17,7 +17,7 @@ import { BackfillPlan, CommittedLedger, type Designation } from './commitment.js
 
 /** An epoch's staking ledger as the commitment holds it: accounts by ledger index, delegate and balance. */
 export function committedLedgerOf(ledger: StakingLedger, seed: bigint): CommittedLedger {
-  return new CommittedLedger(seed, ledger.accounts.map((a) => ({ index: a.index, delegate: a.delegate, balance: a.balance })), ledger.total);
+  return new CommittedLedger(seed, ledger.accounts, ledger.total);
 }
 
 /** The ledgers a slot commitment of `epoch` holds (the previous epoch's for a slot lost before the epoch began). */
@@ -50,7 +50,8 @@ export interface SlotCommitmentView extends Designation {
 
 /** Builds (and keeps) the one-slot commitments of an epoch. */
 export class SlotCommitments {
-  private readonly plans = new Map<number, BackfillPlan>();
+  /** By `slot:producer:lostSlot`, the most recent last. */
+  private readonly plans = new Map<string, BackfillPlan>();
 
   constructor(
     readonly ledgers: BackfillLedgers,
@@ -64,12 +65,13 @@ export class SlotCommitments {
 
   /** The commitment of a designation's slot; throws when the slot is in another epoch or the lost slot has no ledger here. */
   plan(d: Designation): BackfillPlan {
-    const kept = this.plans.get(d.slot);
-    if (kept && kept.designation(d.slot)?.producer === d.producer && kept.designation(d.slot)?.lostSlot === d.lostSlot) return kept;
+    const key = `${d.slot}:${d.producer}:${d.lostSlot}`;
+    const kept = this.plans.get(key);
+    if (kept) return kept;
     if (!this.covers(d.slot)) throw new InputError(`slot ${d.slot} is in epoch ${Math.floor(d.slot / SLOTS_PER_EPOCH)}; the backfill ledgers are for epoch ${this.ledgers.epoch}`);
     if (d.lostSlot < this.ledgers.epoch * SLOTS_PER_EPOCH && !this.ledgers.previous) throw new InputError(`slot ${d.lostSlot} was lost in epoch ${this.ledgers.epoch - 1}, whose staking ledger was not given`);
     const plan = new BackfillPlan({ epoch: this.ledgers.epoch, from: d.slot, to: d.slot, window: this.window }, this.ledgers.current, this.ledgers.previous, [d]);
-    this.plans.set(d.slot, plan);
+    this.plans.set(key, plan);
     if (this.plans.size > 64) this.plans.delete(this.plans.keys().next().value!);
     return plan;
   }

@@ -73,11 +73,6 @@ function waitlistDaemon(o: PoolEmitterOptions): string {
   return o.daemonUrl;
 }
 
-function backfillOf(o: PoolEmitterOptions): NonNullable<EmitterServiceOptions['backfill']> {
-  if (!o.waitlist) throw new UsageError('designated producers are named by the live waitlist: add --waitlist', { field: 'waitlist' });
-  return o.backfill!;
-}
-
 export async function startPoolEmitter(o: PoolEmitterOptions): Promise<{ service: EmitterService; clock: SlotClock; strategy: StrategyName }> {
   const client = o.session.client();
   const params = client.mirror.params;
@@ -105,7 +100,7 @@ export async function startPoolEmitter(o: PoolEmitterOptions): Promise<{ service
     ...(o.threads ? { threads: o.threads } : {}),
     ...(o.daemonUrl ? { watch: { url: o.daemonUrl, ...(o.confirmations !== undefined ? { confirmations: o.confirmations } : {}), ...(o.watchIntervalMs ? { intervalMs: o.watchIntervalMs } : {}) } } : {}),
     ...(o.waitlist ? { waitlist: { url: waitlistDaemon(o), window: params.backfillWindow, ...o.waitlist } } : {}),
-    ...(o.backfill ? { backfill: backfillOf(o) } : {}),
+    ...(o.backfill ? { backfill: o.backfill } : {}),
     ...(oracle
       ? { bridge: { create: (log) => new Bridge({ log, client, oracle, dir: join(o.dataDir, 'reports'), perBlock: o.perBlock, basis: o.daemonUrl ? 'canonical' : 'emitted', progress: o.progress }), delaySlots: o.reportDelaySlots } }
       : {}),

@@ -311,25 +311,22 @@ function followerOf(o: EmitterServiceOptions, list: LiveWaitlist, view: () => Wa
  */
 function liveCommitment(slot: number, d: { clock: SlotClock; list: LiveWaitlist; follower: NetworkFollower; commitments: SlotCommitments }): { view?: SlotCommitmentView; problem?: string } {
   if (!d.commitments.covers(slot)) return { problem: `slot ${slot} is not in epoch ${d.commitments.ledgers.epoch}, whose staking ledger this emitter holds` };
-  const problem = (e: unknown) => ({ problem: e instanceof Error ? e.message : String(e) });
-  const fixed = d.list.fixedDesignation(slot);
-  if (fixed) {
-    try {
-      return { view: d.commitments.view(fixed) };
-    } catch (e) {
-      return problem(e);
-    }
+  let designation = d.list.fixedDesignation(slot);
+  const fixing = !designation;
+  if (!designation) {
+    const current = d.clock.currentSlot();
+    if (slot !== current) return { problem: `slot ${slot} has no designated producer fixed${slot > current ? `: it is fixed when the slot comes (the current slot is ${current})` : ''}` };
+    const projected = d.follower.projectHead(slot, d.clock.slotStart(slot));
+    if (!projected.head) return { problem: projected.problem };
+    designation = projected.head;
   }
-  const current = d.clock.currentSlot();
-  if (slot !== current) return { problem: `slot ${slot} has no designated producer fixed${slot > current ? `: it is fixed when the slot comes (the current slot is ${current})` : ''}` };
-  const projected = d.follower.projectHead(slot, d.clock.slotStart(slot));
-  if (!projected.head) return { problem: projected.problem };
   try {
-    // The commitment is built before the designation is saved: a slot is never fixed without one.
-    d.commitments.view(projected.head);
-    return { view: d.commitments.view(d.list.fixDesignation(projected.head)) };
+    const view = d.commitments.view(designation);
+    // Saved only once its commitment is built: a slot is never fixed without one.
+    if (fixing) d.list.fixDesignation(designation);
+    return { view };
   } catch (e) {
-    return problem(e);
+    return { problem: e instanceof Error ? e.message : String(e) };
   }
 }
 

@@ -1,15 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Field, PrivateKey, Signature } from 'o1js';
 import { DesignatedProducer, type DesignatedProducerProof } from '../../../contracts/DesignatedProducer.js';
 import { exampleNetwork } from '../../../oracle/backfill/example.js';
-import { fieldToStateHash, stateHashToField } from '../../../oracle/chain/base58.js';
-import { EmitterService, fixedMembers } from '../../../oracle/emitter/service.js';
+import { stateHashToField } from '../../../oracle/chain/base58.js';
+import type { EmitterService } from '../../../oracle/emitter/service.js';
 import { ManualTime, SlotClock } from '../../../oracle/emitter/slot-clock.js';
-import { daemonBlock, SimulatedDaemon } from '../../../oracle/sim/daemon.js';
 import { until } from '../../helpers/wait.js';
+import { hashOf, startWaitlistEmitter, type WaitlistEmitter } from '../../helpers/waitlist-emitter.js';
 
 /**
  * The live commitment end to end in the emitter service: the waitlist follows a simulated
@@ -29,8 +26,6 @@ const A = a.toPublicKey().toBase58();
 const outsider = PrivateKey.random().toPublicKey().toBase58();
 const [lost] = net.wins(a, net.current, net.start + 5, 1) as [number];
 const S = lost + 3;
-const operator = PrivateKey.random();
-const hashOf = (n: number) => fieldToStateHash(BigInt(n) * 7919n + 11n);
 
 function propose(key: PrivateKey, slot: number, blockHash: string, designation?: unknown) {
   const signature = Signature.create(key, [Field(POOL_TAG), Field(slot), Field(stateHashToField(blockHash)!)]).toBase58();
@@ -38,22 +33,13 @@ function propose(key: PrivateKey, slot: number, blockHash: string, designation?:
 }
 
 describe('the live commitment of a slot', () => {
-  let dir: string;
-  let daemon: SimulatedDaemon;
+  let w: WaitlistEmitter;
   let service: EmitterService;
   let base: string;
   const time = new ManualTime(net.start * SLOT_MS);
   const clock = new SlotClock({ genesisMs: 0, slotMs: SLOT_MS, time });
   const verified: DesignatedProducerProof[] = [];
-  const lines: string[] = [];
-  const best: string[] = [];
-  const add = async (n: number, slot: number, creator: string, onBest: boolean) => {
-    const block = daemonBlock({ stateHash: hashOf(n), previousStateHash: best.at(-1) ?? hashOf(0), height: 1000 + best.length, slot, creator });
-    daemon.announce(block);
-    await until(() => service.waitlist!.heard(Number.MAX_SAFE_INTEGER).some((h) => h.stateHash === block.stateHash) || service.waitlist!.lastSlot >= slot, `block ${n} heard`);
-    if (onBest) best.push(block.stateHash);
-    daemon.setBestChain([...best]);
-  };
+  const add = (n: number, slot: number, creator: string, onBest: boolean) => w.add(n, slot, creator, onBest);
   const get = async (path: string) => {
     const r = await fetch(`${base}${path}`);
     return { status: r.status, body: (await r.json()) as Record<string, unknown> };
@@ -65,30 +51,16 @@ describe('the live commitment of a slot', () => {
 
   beforeAll(async () => {
     DesignatedProducer.setProofsEnabled(false);
-    dir = await mkdtemp(join(tmpdir(), 'live-commitment-'));
-    daemon = await SimulatedDaemon.start();
-    service = await EmitterService.start({
-      dataDir: dir,
+    w = await startWaitlistEmitter({
       clock,
-      strategy: 'first-delivered',
-      window: { earlyMs: 1_000, closeMs: SLOT_MS, cutoffMs: 3_000 },
       poolTag: POOL_TAG,
-      operator: { publicKey: operator.toPublicKey().toBase58(), privateKey: operator.toBase58() },
-      membership: fixedMembers([A, b.toPublicKey().toBase58()]),
-      threads: 1,
-      waitlist: { url: daemon.url, window: 10, settleSlots: 1, intervalMs: 50 },
+      members: [A, b.toPublicKey().toBase58()],
       backfill: { ledgers: { epoch: 1, current: net.current, previous: net.previous }, verifyProof: async (p) => (verified.push(p), true) },
-      progress: (m) => lines.push(m),
     });
-    base = await service.listen(0);
-    await until(() => daemon.subscriberCount === 1, 'the subscription');
+    ({ service, base } = w);
   }, 60_000);
 
-  afterAll(async () => {
-    await service.stop();
-    await daemon.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => w.stop());
 
   it('fixes the head when the slot comes, serves its commitment, and takes the designated block proved against it', async () => {
     // `lost`: a won it but its block lost to an outsider's; lost+1 is taken and settled; lost+2 is

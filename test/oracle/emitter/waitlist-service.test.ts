@@ -1,15 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PrivateKey } from 'o1js';
 import type { Browser } from 'playwright-core';
-import { fieldToStateHash } from '../../../oracle/chain/base58.js';
-import { EmitterService, fixedMembers } from '../../../oracle/emitter/service.js';
+import type { EmitterService } from '../../../oracle/emitter/service.js';
 import { ManualTime, SlotClock } from '../../../oracle/emitter/slot-clock.js';
-import { daemonBlock, SimulatedDaemon } from '../../../oracle/sim/daemon.js';
 import { launchChromium } from '../../helpers/browser.js';
 import { until } from '../../helpers/wait.js';
+import { startWaitlistEmitter, type WaitlistEmitter } from '../../helpers/waitlist-emitter.js';
 
 /**
  * The emitter service keeping the live waitlist: it follows a simulated daemon (a real HTTP and
@@ -22,51 +18,25 @@ const SLOT_MS = 10_000;
 const GENESIS = 1_700_000_000_000;
 const [alice, bob] = [PrivateKey.random(), PrivateKey.random()].map((k) => k.toPublicKey().toBase58()) as [string, string];
 const outsiders = Array.from({ length: 3 }, () => PrivateKey.random().toPublicKey().toBase58());
-const operator = PrivateKey.random();
-const hashOf = (n: number) => fieldToStateHash(BigInt(n) * 7919n + 11n);
 
 describe('emitter service with the live waitlist', () => {
-  let dir: string;
-  let daemon: SimulatedDaemon;
+  let w: WaitlistEmitter;
   let service: EmitterService;
   let base: string;
-  const lines: string[] = [];
-  const best: string[] = [];
-  /** A block of `slot` on the best chain (canonical) or beside it: announced, heard, then the best chain moves. */
-  const add = async (n: number, slot: number, creator: string, onBest: boolean) => {
-    const block = daemonBlock({ stateHash: hashOf(n), previousStateHash: best.at(-1) ?? hashOf(0), height: 1000 + best.length, slot, creator });
-    daemon.add(block);
-    daemon.announce(block);
-    await until(() => service.waitlist!.heard(Number.MAX_SAFE_INTEGER).some((b) => b.stateHash === block.stateHash), `block ${n} heard`);
-    if (onBest) best.push(block.stateHash);
-    daemon.setBestChain([...best]);
-  };
+  let lines: string[];
+  const add = (n: number, slot: number, creator: string, onBest: boolean) => w.add(n, slot, creator, onBest);
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'waitlist-service-'));
-    daemon = await SimulatedDaemon.start();
-    service = await EmitterService.start({
-      dataDir: dir,
+    w = await startWaitlistEmitter({
       clock: new SlotClock({ genesisMs: GENESIS, slotMs: SLOT_MS, time: new ManualTime(GENESIS + 103 * SLOT_MS) }),
-      strategy: 'first-delivered',
-      window: { earlyMs: 1_000, closeMs: SLOT_MS, cutoffMs: 3_000 },
       poolTag: '31337',
-      operator: { publicKey: operator.toPublicKey().toBase58(), privateKey: operator.toBase58() },
-      membership: fixedMembers([alice, bob]),
+      members: [alice, bob],
       names: new Map([[alice, 'alice'], [bob, 'bob']]),
-      threads: 1,
-      waitlist: { url: daemon.url, window: 10, settleSlots: 1, intervalMs: 50 },
-      progress: (m) => lines.push(m),
     });
-    base = await service.listen(0);
-    await until(() => daemon.subscriberCount === 1, 'the subscription');
+    ({ service, base, lines } = w);
   }, 60_000);
 
-  afterAll(async () => {
-    await service.stop();
-    await daemon.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => w.stop());
 
   it('serves the waitlist with the notice when a member of the pool is at the head', async () => {
     // Slot 100: an outsider's block is canonical, bob's lost; 101 and 102 are taken; the tip is 103.
