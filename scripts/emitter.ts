@@ -132,7 +132,11 @@ export function emitterCommand(): Command {
         ...(backfill ? { backfill } : {}),
         progress,
       });
-      const url = await service.listen(o.port, o.host);
+      const url = await service.listen(o.port, o.host).catch(async (e: unknown) => {
+        // Nothing serves: stop what started (the selector, the waitlist, the watcher) before saying why.
+        await service.stop();
+        throw e;
+      });
       progress(`dashboard: ${url}/`);
       progress(`emitter for the pool of alias '${o.alias}': strategy ${strategy}, slot ${clock.currentSlot()} (${o.slotSeconds} s slots), ${session.client().mirror.activeMembers().length} members, data in ${dataDir}${oracle ? '; the bridge reports each epoch' : ''}`);
       progress('Ctrl-C to stop');

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { SLOTS_PER_EPOCH } from '../../contracts/types.js';
 import type { Log } from '../chain/poster.js';
+import { PoolError } from '../errors.js';
 import type { Bridge } from '../bridge/bridge.js';
 import { CryptoPool } from './crypto-pool.js';
 import { EventLog } from './event-log.js';
@@ -262,9 +263,14 @@ export class EmitterService {
     }
   }
 
-  /** Listens on `port` (0: any free port); returns the base URL. */
-  listen(port: number, host = '127.0.0.1'): Promise<string> {
-    return this.app.listen({ port, host });
+  /** Listens on `port` (0: any free port); returns the base URL. A port in use is a {@link PoolError} that says so. */
+  async listen(port: number, host = '127.0.0.1'): Promise<string> {
+    try {
+      return await this.app.listen({ port, host });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PoolError('PORT_IN_USE', `port ${port} on ${host} is in use (is an emitter running already?); choose another with --port`, { port, host }, { cause: e });
+      throw e;
+    }
   }
 
   /** Stops taking requests, finishes the deliveries under way and closes the log. */

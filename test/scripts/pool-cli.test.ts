@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Field, PrivateKey, Signature } from 'o1js';
 import { fieldToStateHash, stateHashToField } from '../../oracle/chain/base58.js';
 import { verifyReceipt } from '../../oracle/emitter/receipt.js';
@@ -176,6 +178,15 @@ describe('deploy and pool commands on the local chain (npm run chain)', () => {
     expectRefusal(await p.run('emitter', '--backfill-seed', '5'), 2, /the --backfill-… options go with --backfill-ledger/);
     expectRefusal(await p.run('emitter', '--waitlist', '--backfill-ledger', 'ledger.json', '--backfill-epoch', '1', '--backfill-seed', '5', '--backfill-previous-seed', '6'), 2, /the previous epoch needs both --backfill-previous-ledger and --backfill-previous-seed/);
     expectRefusal(await p.run('emitter', '--waitlist', '--daemon', 'http://127.0.0.1:9/graphql', '--backfill-ledger', 'nothing.json', '--backfill-epoch', '1', '--backfill-seed', '5', '--port', '0'), 2, /nothing\.json: cannot read the ledger \(no such file\)/);
+    // A port in use: one line, and the process ends (nothing left running behind it).
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    try {
+      const port = (taken.address() as AddressInfo).port;
+      expectRefusal(await p.run('emitter', '--port', String(port), '--no-bridge'), 1, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use`));
+    } finally {
+      await new Promise((r) => taken.close(r));
+    }
     const child = spawn(process.execPath, [join(projectRoot(), 'dist', 'scripts', 'mina-pool.js'), 'emitter', '--port', '0', '--slot-seconds', '5', '--no-bridge'], { cwd: p.dir, stdio: ['ignore', 'ignore', 'pipe'] });
     try {
       let err = '';
