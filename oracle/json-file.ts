@@ -1,4 +1,3 @@
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ZodType } from 'zod';
@@ -77,34 +76,13 @@ export async function writeTextAtomic(file: string, text: string, options: { mod
   if (options.durable) await syncPath(dirname(file));
 }
 
-async function syncPath(path: string): Promise<void> {
+/** Flushes a file or a directory to disk (on the thread pool). */
+export async function syncPath(path: string): Promise<void> {
   const handle = await open(path, 'r');
   try {
     await handle.sync();
   } finally {
     await handle.close();
-  }
-}
-
-/**
- * {@link writeTextAtomic}, durable, without leaving the calling task: for a short file on a
- * hot path, where a chain of callbacks would queue behind everything else the event loop has.
- */
-export function writeTextAtomicSync(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-  const dir = openSync(dirname(file), 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
   }
 }
 

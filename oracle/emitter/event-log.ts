@@ -53,6 +53,8 @@ export interface Decision {
   decidedAt: number;
   firstArrival: number;
   emittedAt?: number;
+  /** When the sink's consumer could take the block (reported with an emission, not stored). */
+  handedAt?: number;
 }
 
 /** How a slot is decided: `pick` chooses among its accepted proposals (arrival order) or returns `undefined` to wait. */
@@ -329,14 +331,18 @@ export class EventLog {
     return row && toDecision(row);
   }
 
-  /** Records that the decision reached the sink (once; a second call changes nothing). */
-  markEmitted(slot: number, at: number, sink: string): boolean {
+  /**
+   * Records that the decision reached the sink (once; a second call changes nothing). `handedAt`
+   * is when the sink's consumer could take the block (the latency counts to it), `at` when
+   * the sink confirmed it durably (the same time if the sink does not say).
+   */
+  markEmitted(slot: number, at: number, sink: string, handedAt: number = at): boolean {
     return this.atomically(() => {
       const d = this.decision(slot);
       if (!d) throw new Error(`slot ${slot} has no decision to emit`);
       if (d.emittedAt !== undefined) return false;
       this.sql.setEmitted.run(at, slot);
-      this.appendInTransaction({ type: 'emitted', slot, member: d.member, blockHash: d.blockHash, at, latencyMs: at - d.firstArrival, data: { sink } });
+      this.appendInTransaction({ type: 'emitted', slot, member: d.member, blockHash: d.blockHash, at, latencyMs: handedAt - d.firstArrival, data: { sink, handedAt } });
       return true;
     });
   }

@@ -21,7 +21,7 @@ export class EmitterMetrics {
     this.proposals = new Counter({ name: 'emitter_proposals_total', help: 'Proposals by outcome (accepted or the rejection code) and member', labelNames: ['outcome', 'member'], registers });
     const buckets = [0.5, 1, 2, 5, 10, 20, 50, 100, 250, 500, 1000, 5000, 30000];
     this.selection = new Histogram({ name: 'emitter_selection_latency_ms', help: "From a slot's first valid proposal to its decision, ms", buckets, registers });
-    this.emission = new Histogram({ name: 'emitter_emission_latency_ms', help: "From a slot's first valid proposal to the sink's confirmation, ms", buckets, registers });
+    this.emission = new Histogram({ name: 'emitter_emission_latency_ms', help: "From a slot's first valid proposal to its handoff to the sink, ms", buckets, registers });
     this.missed = new Counter({ name: 'emitter_missed_slots_total', help: 'Slots whose window closed without a valid proposal', registers });
     this.chain = new Counter({ name: 'emitter_chain_outcomes_total', help: 'Emitted blocks the chain watcher saw settle, by status', labelNames: ['status'], registers });
     this.deliveryFailures = new Counter({ name: 'emitter_sink_failures_total', help: 'Deliveries to the sink that failed (each is retried)', registers });
@@ -41,7 +41,8 @@ export class EmitterMetrics {
 
   emitted(d: Decision): void {
     this.selection.observe(d.decidedAt - d.firstArrival);
-    if (d.emittedAt !== undefined) this.emission.observe(d.emittedAt - d.firstArrival);
+    const handed = d.handedAt ?? d.emittedAt;
+    if (handed !== undefined) this.emission.observe(handed - d.firstArrival);
   }
 
   slotMissed(): void {

@@ -101,8 +101,9 @@ export class Selector {
   }
 
   /**
-   * Delivers a decision to the sink and records it; `payload` is the winner's block (looked
-   * up when a restart or a failed delivery sends it again: the sink is idempotent).
+   * Delivers a decision to the sink and records it once the sink has it durably; `payload` is
+   * the winner's block (looked up when a restart or a failed delivery sends it again: the sink
+   * is idempotent). The latency logged is the first arrival to the handoff.
    */
   emit(decision: Decision, payload?: unknown): Promise<void> {
     const running = this.inFlight.get(decision.slot);
@@ -111,9 +112,10 @@ export class Selector {
       try {
         const block = payload ?? this.deps.log.proposal(decision.slot, decision.member, decision.blockHash)?.proposal.payload;
         if (block === undefined) throw new Error(`slot ${decision.slot}: the decided block ${decision.blockHash} is not among its accepted proposals`);
-        await this.deps.sink.deliver({ slot: decision.slot, member: decision.member, blockHash: decision.blockHash, payload: block });
+        let handedAt: number | undefined;
+        await this.deps.sink.deliver({ slot: decision.slot, member: decision.member, blockHash: decision.blockHash, payload: block }, () => (handedAt = this.deps.clock.now()));
         const at = this.deps.clock.now();
-        if (this.deps.log.markEmitted(decision.slot, at, this.deps.sink.name)) this.deps.onEmitted?.({ ...decision, emittedAt: at });
+        if (this.deps.log.markEmitted(decision.slot, at, this.deps.sink.name, handedAt)) this.deps.onEmitted?.({ ...decision, emittedAt: at, handedAt: handedAt ?? at });
       } catch (e) {
         this.deps.onError?.('delivery to the sink failed; it will be retried', { slot: decision.slot, error: e instanceof Error ? e.message : String(e) });
       } finally {

@@ -1,7 +1,8 @@
-import { mkdir, readdir } from 'node:fs/promises';
+import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FetchError } from '../errors.js';
-import { writeTextAtomicSync } from '../json-file.js';
+import { syncPath, writeTextAtomic } from '../json-file.js';
 
 /** The chosen block of a slot, as handed on. */
 export interface Emission {
@@ -16,22 +17,33 @@ export interface Emission {
  * Where the winner of a slot goes. `deliver` must be idempotent by block hash: the emitter
  * records its decision first and delivers again after a restart until the sink confirms,
  * so "exactly once" rests on the recorded decision, not on timing.
+ *
+ * `deliver` resolves once the handoff is durable (it survives a crash of this machine);
+ * `handedOver`, when the sink can say so, is called the moment the consumer can take the
+ * block, which may come before (a spool file is readable before it is flushed to disk).
  */
 export interface Sink {
   readonly name: string;
-  deliver(e: Emission): Promise<void>;
+  deliver(e: Emission, handedOver?: () => void): Promise<void>;
 }
 
 /**
  * The default sink: one file per slot in a spool directory (`slot-<slot>-<blockHash>.json`),
- * written atomically and durably, so a reader never sees half a block and a second delivery
- * of the same block finds the file and does nothing. The spool is this emitter's own: it is
- * listed once, then followed in memory.
+ * written to a temporary file and renamed, so a reader never sees half a block, and a second
+ * delivery of the same block finds the file and does nothing. The spool is this emitter's own:
+ * it is listed once, then followed in memory.
+ *
+ * The block is renamed into the spool at once, without leaving the calling task (the winner
+ * reaches the spool before the event loop turns to the other proposals of a burst); the file
+ * and the directory are then flushed to disk on the thread pool, and only then does `deliver`
+ * resolve, so the emitter marks a slot emitted only once its file would survive a power cut.
+ * A file found from an earlier run is read back, flushed, and written again if a crash left it
+ * broken.
  */
 export class SpoolSink implements Sink {
   readonly name: string;
-  /** Slot → file name of the block it holds (from one listing, then kept up to date). */
-  private delivered?: Promise<Map<number, string>>;
+  /** Slot → the file it holds, and whether that file is known to be on disk (one listing, then kept up to date). */
+  private delivered?: Promise<Map<number, { name: string; durable: boolean }>>;
 
   constructor(readonly dir: string) {
     this.name = `spool ${dir}`;
@@ -41,28 +53,56 @@ export class SpoolSink implements Sink {
     return `slot-${String(slot).padStart(10, '0')}-${blockHash}.json`;
   }
 
-  private list(): Promise<Map<number, string>> {
+  private list(): Promise<Map<number, { name: string; durable: boolean }>> {
     this.delivered ??= (async () => {
       await mkdir(this.dir, { recursive: true });
       const files = (await readdir(this.dir)).flatMap((f) => {
         const m = /^slot-(\d{10})-.+\.json$/.exec(f);
-        return m ? [[Number(m[1]), f] as const] : [];
+        return m ? [[Number(m[1]), { name: f, durable: false }] as const] : [];
       });
       return new Map(files);
     })();
     return this.delivered;
   }
 
-  async deliver(e: Emission): Promise<void> {
+  async deliver(e: Emission, handedOver?: () => void): Promise<void> {
     const delivered = await this.list();
     const name = SpoolSink.fileName(e.slot, e.blockHash);
     const held = delivered.get(e.slot);
-    if (held === name) return;
-    if (held !== undefined) throw new Error(`the spool already holds another block for slot ${e.slot} (${held}): refusing a second block for one slot`);
-    // Written without leaving this task: the winner reaches the spool before the event loop
-    // turns to the other proposals of a burst (a block is a few kB to a few MB; fsync ~1 ms).
-    writeTextAtomicSync(join(this.dir, name), JSON.stringify({ slot: e.slot, member: e.member, blockHash: e.blockHash, block: e.payload }));
-    delivered.set(e.slot, name);
+    if (held !== undefined && held.name !== name) throw new Error(`the spool already holds another block for slot ${e.slot} (${held.name}): refusing a second block for one slot`);
+    const text = JSON.stringify({ slot: e.slot, member: e.member, blockHash: e.blockHash, block: e.payload });
+    const file = join(this.dir, name);
+    if (held === undefined) {
+      const tmp = `${file}.${process.pid}.tmp`;
+      const fd = openSync(tmp, 'w');
+      try {
+        writeSync(fd, text);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, file);
+      delivered.set(e.slot, { name, durable: false });
+    } else if (held.durable) {
+      return handedOver?.();
+    } else if (!(await holds(file, e.blockHash))) {
+      // Left broken by a crash before its flush (a power cut can keep the name, not the data).
+      await writeTextAtomic(file, text, { durable: true });
+      delivered.set(e.slot, { name, durable: true });
+      return handedOver?.();
+    }
+    handedOver?.();
+    await syncPath(file);
+    await syncPath(this.dir);
+    delivered.set(e.slot, { name, durable: true });
+  }
+}
+
+/** Whether a spool file reads back whole, holding this block. */
+async function holds(file: string, blockHash: string): Promise<boolean> {
+  try {
+    return (JSON.parse(await readFile(file, 'utf8')) as { blockHash?: unknown }).blockHash === blockHash;
+  } catch {
+    return false;
   }
 }
 
@@ -76,7 +116,7 @@ export class HttpSink implements Sink {
     this.name = `relay ${url}`;
   }
 
-  async deliver(e: Emission): Promise<void> {
+  async deliver(e: Emission, handedOver?: () => void): Promise<void> {
     let response: Response;
     try {
       response = await fetch(this.url, {
@@ -89,6 +129,7 @@ export class HttpSink implements Sink {
       throw new FetchError(`the relay at ${this.url} did not answer: ${cause instanceof Error ? cause.message : String(cause)}`, { url: this.url, slot: e.slot }, { cause });
     }
     if (!response.ok && response.status !== 409) throw new FetchError(`the relay at ${this.url} refused slot ${e.slot}: HTTP ${response.status}`, { url: this.url, slot: e.slot, status: response.status });
+    handedOver?.();
   }
 }
 

@@ -108,8 +108,8 @@ export class SimulatedGateway implements Sink {
     this.rng = new Rng(o.seed ?? 'gateway');
   }
 
-  async deliver(e: Emission): Promise<void> {
-    await this.spool.deliver(e);
+  async deliver(e: Emission, handedOver?: () => void): Promise<void> {
+    await this.spool.deliver(e, handedOver);
     const ours = this.block(e.blockHash, e.slot, this.o.producerOf(e.member));
     this.daemon.add(ours);
     this.daemon.announce(ours);

@@ -33,7 +33,7 @@ const service = await EmitterService.start({
   operator: config.operator,
   membership: fixedMembers(config.members),
   threads: 1,
-  sink: { name: spool.name, deliver: async (e) => (await new Promise((r) => setTimeout(r, delay)), spool.deliver(e)) },
+  sink: { name: spool.name, deliver: async (e, handedOver) => (await new Promise((r) => setTimeout(r, delay)), spool.deliver(e, handedOver)) },
 });
 const url = await service.listen(config.port);
 process.stdout.write(`listening ${url}\n`);
