@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { PrivateKey } from 'o1js';
 import { EmitterStrategy, poolTagOf } from '../../contracts/types.js';
 import { Bridge } from '../bridge/bridge.js';
+import { Compensations } from '../bridge/compensation.js';
 import type { Log } from '../chain/poster.js';
 import { UsageError } from '../errors.js';
 import type { PoolSession } from '../pool/session.js';
@@ -34,7 +35,7 @@ export interface PoolEmitterOptions {
   session: PoolSession;
   dataDir: string;
   operator: PrivateKey;
-  /** Signs reports; no bridge without it. */
+  /** Signs reports and backfill commitments; no bridge (and no compensation of designated producers) without it. */
   oracle?: PrivateKey;
   /** Start of slot 0 (ms); for the local chain, derived from its current slot when left out. */
   genesisMs?: number;
@@ -103,6 +104,9 @@ export async function startPoolEmitter(o: PoolEmitterOptions): Promise<{ service
     ...(o.backfill ? { backfill: o.backfill } : {}),
     ...(oracle
       ? { bridge: { create: (log) => new Bridge({ log, client, oracle, dir: join(o.dataDir, 'reports'), perBlock: o.perBlock, basis: o.daemonUrl ? 'canonical' : 'emitted', progress: o.progress }), delaySlots: o.reportDelaySlots } }
+      : {}),
+    ...(oracle && o.backfill
+      ? { compensation: { create: (log, planOf) => new Compensations({ log, client, oracle, dir: join(o.dataDir, 'reports'), planOf, basis: o.daemonUrl ? 'canonical' : 'emitted', progress: o.progress }) } }
       : {}),
     progress: o.progress,
   });

@@ -1,9 +1,12 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { SLOTS_PER_EPOCH } from '../../contracts/types.js';
+import { nanoToMina } from '../amount.js';
 import type { Log } from '../chain/poster.js';
 import { PoolError } from '../errors.js';
 import type { Bridge } from '../bridge/bridge.js';
+import type { Compensations } from '../bridge/compensation.js';
+import type { BackfillPlan } from '../backfill/commitment.js';
 import { CryptoPool } from './crypto-pool.js';
 import { EventLog } from './event-log.js';
 import { verifyFields, warmKeys } from './fast-verify.js';
@@ -68,6 +71,12 @@ export interface EmitterServiceOptions {
   backfill?: { ledgers: BackfillLedgers; verifyProof: DesignationChecks['verifyProof'] };
   /** Posts each epoch's report `delaySlots` after the epoch ends (the bridge is made over this service's log). */
   bridge?: { create: (log: EventLog) => Bridge; delaySlots: number };
+  /**
+   * With `backfill`: posts each designated producer's compensation once its slot has passed
+   * (the slot's commitment, then the payment with the producer's proof), made over this
+   * service's log and its live commitments.
+   */
+  compensation?: { create: (log: EventLog, planOf: (slot: number) => BackfillPlan | undefined) => Compensations };
   /** How often the membership is read again (default every 5 slots). */
   membershipRefreshMs?: number;
   progress?: Log;
@@ -89,6 +98,7 @@ export class EmitterService {
   readonly metrics: EmitterMetrics;
   readonly selector: Selector;
   readonly bridge?: Bridge;
+  readonly compensations?: Compensations;
   readonly waitlist?: LiveWaitlist;
   /** The waitlist as served, with the pool's notice. */
   private readonly viewWaitlist?: () => WaitlistView;
@@ -99,9 +109,10 @@ export class EmitterService {
 
   private constructor(
     private readonly o: EmitterServiceOptions,
-    parts: { log: EventLog; crypto: CryptoPool; app: FastifyInstance; metrics: EmitterMetrics; selector: Selector; bridge?: Bridge; waitlist?: { list: LiveWaitlist; view: () => WaitlistView; follower: NetworkFollower } },
+    parts: { log: EventLog; crypto: CryptoPool; app: FastifyInstance; metrics: EmitterMetrics; selector: Selector; bridge?: Bridge; compensations?: Compensations; waitlist?: { list: LiveWaitlist; view: () => WaitlistView; follower: NetworkFollower } },
   ) {
     if (parts.bridge) this.bridge = parts.bridge;
+    if (parts.compensations) this.compensations = parts.compensations;
     if (parts.waitlist) {
       this.waitlist = parts.waitlist.list;
       this.viewWaitlist = parts.waitlist.view;
@@ -170,6 +181,8 @@ export class EmitterService {
       ...(designation ? { designation } : {}),
     });
     const bridge = o.bridge?.create(log);
+    if (o.compensation && !commitments) throw new Error('compensating designated producers needs the live commitment (backfill option)');
+    const compensations = commitments && list && o.compensation?.create(log, (slot) => planOf(slot, list, commitments));
     const waitlist = list && view && follower && { list, view, follower };
     const app = buildServer({
       intake,
@@ -186,7 +199,7 @@ export class EmitterService {
       ...(waitlist ? { waitlist: waitlist.view } : {}),
       ...(slotCommitment ? { slotCommitment } : {}),
     });
-    const service = new EmitterService(o, { log, crypto, app, metrics, selector, ...(bridge ? { bridge } : {}), ...(waitlist ? { waitlist } : {}) });
+    const service = new EmitterService(o, { log, crypto, app, metrics, selector, ...(bridge ? { bridge } : {}), ...(compensations ? { compensations } : {}), ...(waitlist ? { waitlist } : {}) });
     service.startLoops();
     return service;
   }
@@ -211,6 +224,7 @@ export class EmitterService {
     }
     if (this.follower) this.loops.push(this.follower.run(signal));
     if (this.bridge && o.bridge) this.loops.push(this.reportEpochs(this.bridge, o.bridge.delaySlots, signal));
+    if (this.compensations) this.loops.push(this.compensate(this.compensations, signal));
     if (o.membership.refresh) this.loops.push(this.refreshMembers(signal));
   }
 
@@ -241,6 +255,42 @@ export class EmitterService {
         try {
           await clock.sleepUntil(clock.now() + clock.slotMs, signal);
         } catch {
+          break;
+        }
+      }
+    }
+  }
+
+  /**
+   * A tenth into each slot, posts the compensation of the designated blocks emitted in the
+   * slots that have passed, in slot order; a slot still waiting for the chain watcher holds
+   * back the later ones (the registry takes commitments in order), until the daemon's frontier
+   * has passed it.
+   */
+  private async compensate(c: Compensations, signal: AbortSignal): Promise<void> {
+    const { clock } = this.o;
+    const progress = this.o.progress ?? (() => {});
+    let from = Math.max(0, clock.currentSlot() - FRONTIER_SLOTS);
+    while (!signal.aborted) {
+      try {
+        await clock.sleepUntil(clock.slotStart(clock.currentSlot() + 1) + Math.floor(clock.slotMs / 10), signal);
+      } catch {
+        break;
+      }
+      const current = clock.currentSlot();
+      for (const block of c.designatedBlocks(from, current - 1)) {
+        if (signal.aborted) break;
+        try {
+          if (!(await c.outcome(block.slot))) {
+            let outcome = await c.post(block);
+            if (outcome.status === 'waiting' && block.slot < current - FRONTIER_SLOTS) outcome = await c.skip(block, `the chain watcher did not see the block settle within ${FRONTIER_SLOTS} slots`);
+            if (outcome.status === 'waiting') break;
+            progress(`backfill: slot ${block.slot}: ${describeCompensation(outcome, (k) => nameOf(this.o, k))}`);
+          }
+          from = block.slot + 1;
+        } catch (e) {
+          if (signal.aborted) break;
+          progress(`backfill: slot ${block.slot} not compensated yet: ${e instanceof Error ? e.message : String(e)} (retrying in a slot)`);
           break;
         }
       }
@@ -334,6 +384,27 @@ function liveCommitment(slot: number, d: { clock: SlotClock; list: LiveWaitlist;
   } catch (e) {
     return { problem: e instanceof Error ? e.message : String(e) };
   }
+}
+
+/** How far back a daemon's frontier reaches, in slots (about 290 blocks). */
+const FRONTIER_SLOTS = 290;
+
+/** The commitment of a slot whose designation was fixed, if this emitter's ledgers cover it. */
+function planOf(slot: number, list: LiveWaitlist, commitments: SlotCommitments): BackfillPlan | undefined {
+  const d = list.fixedDesignation(slot);
+  if (!d || !commitments.covers(slot)) return undefined;
+  try {
+    return commitments.plan(d);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A compensation's outcome in words. */
+function describeCompensation(o: Awaited<ReturnType<Compensations['post']>>, name: (key: string) => string): string {
+  if (o.status === 'paid') return `${name(o.producer!)} compensated ${nanoToMina(BigInt(o.amount!))} MINA (commitment ${o.committed ? 'posted' : 'already on chain'})`;
+  if (o.status === 'already-paid') return `${name(o.producer!)} was already compensated`;
+  return `not compensated: ${o.reason}`;
 }
 
 /** A key's name when the pool knows one. */

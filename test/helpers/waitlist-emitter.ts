@@ -24,11 +24,11 @@ export interface WaitlistEmitter {
 }
 
 /**
- * An emitter service keeping the live waitlist (window 10, settled one slot behind the tip, the
+ * An emitter service keeping the live waitlist (window 10 unless given, settled one slot behind the tip, the
  * best chain read every 50 ms) over a simulated daemon (a real HTTP and WebSocket server in the
  * daemon's schema), listening on a free port, its subscription up.
  */
-export async function startWaitlistEmitter(o: { clock: SlotClock; poolTag: string; members: string[]; names?: ReadonlyMap<string, string>; backfill?: EmitterServiceOptions['backfill'] }): Promise<WaitlistEmitter> {
+export async function startWaitlistEmitter(o: { clock: SlotClock; poolTag: string; members: string[]; names?: ReadonlyMap<string, string>; backfill?: EmitterServiceOptions['backfill']; compensation?: EmitterServiceOptions['compensation']; window?: number }): Promise<WaitlistEmitter> {
   const dir = await mkdtemp(join(tmpdir(), 'waitlist-emitter-'));
   const daemon = await SimulatedDaemon.start();
   const operator = PrivateKey.random();
@@ -43,8 +43,9 @@ export async function startWaitlistEmitter(o: { clock: SlotClock; poolTag: strin
     membership: fixedMembers(o.members),
     ...(o.names ? { names: o.names } : {}),
     threads: 1,
-    waitlist: { url: daemon.url, window: 10, settleSlots: 1, intervalMs: 50 },
+    waitlist: { url: daemon.url, window: o.window ?? 10, settleSlots: 1, intervalMs: 50 },
     ...(o.backfill ? { backfill: o.backfill } : {}),
+    ...(o.compensation ? { compensation: o.compensation } : {}),
     progress: (m) => lines.push(m),
   });
   const base = await service.listen(0);

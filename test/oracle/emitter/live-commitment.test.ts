@@ -1,11 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Field, PrivateKey, Signature } from 'o1js';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DesignatedProducer, type DesignatedProducerProof } from '../../../contracts/DesignatedProducer.js';
+import { Compensations } from '../../../oracle/bridge/compensation.js';
 import { exampleNetwork } from '../../../oracle/backfill/example.js';
 import { stateHashToField } from '../../../oracle/chain/base58.js';
 import type { EmitterService } from '../../../oracle/emitter/service.js';
 import { ManualTime, SlotClock } from '../../../oracle/emitter/slot-clock.js';
 import { until } from '../../helpers/wait.js';
+import { fundPool, MINA, simulatedPool, type SimulatedPool } from '../../helpers/simulated-pool.js';
 import { hashOf, startWaitlistEmitter, type WaitlistEmitter } from '../../helpers/waitlist-emitter.js';
 
 /**
@@ -14,8 +19,10 @@ import { hashOf, startWaitlistEmitter, type WaitlistEmitter } from '../../helper
  * head (projected over the slots not yet settled) is fixed and its one-slot commitment served
  * at `GET /v1/backfill/:slot`; the designated producer rebuilds that commitment from its own
  * copy of the ledgers, proves against it (the program with proofs off: its checks run on the
- * values) and delivers its block over HTTP a third into the slot. The verifier is the one
- * stand-in (it counts calls); the proving suite runs the real one on a real proof.
+ * values) and delivers its block over HTTP a third into the slot. Once the slot has passed,
+ * the service posts the slot's commitment and the producer's compensation to a pool on a
+ * simulated chain (o1js LocalBlockchain, mock proofs). The verifier is the one stand-in (it
+ * counts calls); the proving suite runs the real one on a real proof.
  */
 
 const SLOT_MS = 9_000;
@@ -49,18 +56,28 @@ describe('the live commitment of a slot', () => {
     return { status: r.status, body: (await r.json()) as Record<string, unknown> };
   };
 
+  let env: SimulatedPool;
+  let compensationDir: string;
+
   beforeAll(async () => {
     DesignatedProducer.setProofsEnabled(false);
+    compensationDir = await mkdtemp(join(tmpdir(), 'compensations-'));
+    env = await simulatedPool(2, { params: { backfillWindow: 10 } });
+    await fundPool(env, 50n * MINA);
     w = await startWaitlistEmitter({
       clock,
       poolTag: POOL_TAG,
       members: [A, b.toPublicKey().toBase58()],
       backfill: { ledgers: { epoch: 1, current: net.current, previous: net.previous }, verifyProof: async (p) => (verified.push(p), true) },
+      compensation: { create: (log, planOf) => new Compensations({ log, client: env.client, oracle: env.oracle, dir: compensationDir, planOf, basis: 'emitted' }) },
     });
     ({ service, base } = w);
   }, 60_000);
 
-  afterAll(() => w.stop());
+  afterAll(async () => {
+    await w.stop();
+    await rm(compensationDir, { recursive: true, force: true });
+  });
 
   it('fixes the head when the slot comes, serves its commitment, and takes the designated block proved against it', async () => {
     // `lost`: a won it but its block lost to an outsider's; lost+1 is taken and settled; lost+2 is
@@ -119,5 +136,23 @@ describe('the live commitment of a slot', () => {
     const proof = (await DesignatedProducer.prove(statement, witness, a)).proof.toJSON();
     expect(await post(propose(a, S + 2, hashOf(52), proof))).toMatchObject({ status: 422, body: { code: 'BAD_DESIGNATION', message: expect.stringContaining(`the oracle has no designated producer for slot ${S + 2} (GET /v1/backfill/${S + 2} says why)`) } });
     expect(verified).toHaveLength(1);
+  }, 120_000);
+
+  it('once the slot has passed, posts its commitment and pays the designated producer, once', async () => {
+    // A tenth into a slot after S, the service's loop posted S's commitment, then a's compensation.
+    const balance = async () => (await env.chain.account(a.toPublicKey()))?.balance.toBigInt() ?? 0n;
+    await until(() => w.lines.some((l) => l.startsWith(`backfill: slot ${S}:`)), `slot ${S} compensated`);
+    expect(w.lines.filter((l) => l.startsWith('backfill: slot'))).toEqual([`backfill: slot ${S}: ${A} compensated 10 MINA (commitment posted)`]);
+    const records = await env.client.backfill();
+    expect(records.recorded.get(S)).toBe(A);
+    expect(records.commitment?.hash().toString()).toBe(net.plan([{ slot: S, producer: A, lostSlot: lost }], { from: S, to: S }).commitment.hash().toString());
+    expect(JSON.parse(await readFile(join(compensationDir, Compensations.fileName(S)), 'utf8'))).toMatchObject({ slot: S, status: 'paid', amount: (10n * MINA).toString() });
+    // Slots pass; nothing is posted twice.
+    const paid = await balance();
+    await time.set(clock.slotStart(S + 4) + SLOT_MS / 2);
+    await time.set(clock.slotStart(S + 5) + SLOT_MS / 2);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await balance()).toBe(paid);
+    expect(w.lines.filter((l) => l.startsWith('backfill:'))).toHaveLength(1);
   }, 120_000);
 });
