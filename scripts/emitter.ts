@@ -44,8 +44,8 @@ function genesisTime(value: string): number {
   return ms;
 }
 
-/** The epoch's ledgers and the designated-producer verifier (compiled once, then from the cache). */
-async function backfillChecks(root: string, o: EmitterOptions) {
+/** The epoch's ledgers and the designated-producer verifier (compiled once, then from the cache; none for a chain that takes mock proofs). */
+async function backfillChecks(root: string, o: EmitterOptions, proofsEnabled: boolean) {
   progress(`reading the staking ledger of epoch ${o.backfillEpoch}…`);
   const ledgers = await readBackfillLedgers({
     epoch: o.backfillEpoch!,
@@ -54,6 +54,11 @@ async function backfillChecks(root: string, o: EmitterOptions) {
     ...(o.backfillPreviousLedger !== undefined ? { previousLedger: resolve(root, o.backfillPreviousLedger) } : {}),
     ...(o.backfillPreviousSeed !== undefined ? { previousSeed: o.backfillPreviousSeed } : {}),
   });
+  if (!proofsEnabled) {
+    // The chain takes mock proofs, so the intake does too: the statement is still checked (slot, member, commitment).
+    progress("the chain does not check proofs: designated producers' proofs are checked for their statement only");
+    return { ledgers, verifyProof: async () => true };
+  }
   progress('compiling the DesignatedProducer verifier (about a minute the first time, then from cache/)…');
   return { ledgers, verifyProof: await designationProofVerifier(join(root, 'cache')) };
 }
@@ -112,7 +117,7 @@ export function emitterCommand(): Command {
       const operator = await session.key(o.operator);
       const oracle = o.bridge ? await session.key(o.oracle) : undefined;
       const dataDir = resolve(root, o.data ?? `state/emitter-${o.alias}`);
-      const backfill = o.backfillLedger !== undefined ? await backfillChecks(root, o) : undefined;
+      const backfill = o.backfillLedger !== undefined ? await backfillChecks(root, o, session.chain.proofsEnabled) : undefined;
       const { service, clock, strategy } = await startPoolEmitter({
         session,
         dataDir,

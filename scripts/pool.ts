@@ -15,6 +15,7 @@ import { poolStatus } from '../oracle/pool/status.js';
 import { BlockProposal, SignedBlockProposal } from '../contracts/types.js';
 import { command, minaAmount, oneOf, output, progress, wholeNumber } from './cli.js';
 import { KeyRing } from '../oracle/pool/keyring.js';
+import { addBackfillCommands } from './pool-backfill.js';
 
 interface PoolOptions {
   alias: string;
@@ -284,6 +285,8 @@ export function poolCommand(): Command {
       await c.submit(await c.slash(me, epoch, member, signed[0], signed[1]));
       output(o.json, `${c.who(member)} slashed for epoch ${epoch}: its share goes to the others`, { epoch, member: first.member });
     });
+
+  addBackfillCommands(pool, { opts, requireActor, open, connect: (o) => PoolSession.connect({ root: process.cwd(), alias: o.alias, log: progress }), actor });
 
   pool
     .command('vk')

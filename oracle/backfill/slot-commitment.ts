@@ -1,5 +1,8 @@
+import type { Field } from 'o1js';
+import { z } from 'zod';
 import { SLOTS_PER_EPOCH } from '../../contracts/types.js';
-import { InputError } from '../errors.js';
+import { b62 } from '../config.js';
+import { FetchError, firstIssue, InputError, PoolError } from '../errors.js';
 import { readLedger, type StakingLedger } from '../sim/ledger.js';
 import { parseSeed } from '../vrf/evaluate.js';
 import { BackfillPlan, CommittedLedger, type Designation } from './commitment.js';
@@ -81,4 +84,71 @@ export class SlotCommitments {
     const ledger = (l: typeof c.current) => ({ seed: l.seed.toString(), ledgerRoot: l.ledgerRoot.toString(), total: l.total.toString() });
     return { ...d, epoch: this.ledgers.epoch, window: this.window, commitment: c.hash().toString(), current: ledger(c.current), ...(this.ledgers.previous ? { previous: ledger(c.previous) } : {}) };
   }
+}
+
+const field = z.string().regex(/^\d{1,80}$/, 'expected a field element (decimal)');
+const ledgerView = z.object({ seed: field, ledgerRoot: field, total: field });
+
+/** `GET /v1/backfill/:slot` as a client reads it. */
+export const slotCommitmentViewSchema = z.object({
+  slot: z.number().int().min(0),
+  producer: b62,
+  lostSlot: z.number().int().min(0),
+  epoch: z.number().int().min(0),
+  window: z.number().int().min(1),
+  commitment: field,
+  current: ledgerView,
+  previous: ledgerView.optional(),
+});
+
+/**
+ * Asks an emitter for a slot's live commitment (`GET /v1/backfill/:slot`). While the emitter
+ * says to ask again (it has not read the best chain since the slot began), asks again every
+ * two seconds for up to `waitMs`; any other refusal is a {@link PoolError} with the emitter's words.
+ */
+export async function fetchSlotCommitment(emitter: string, slot: number, o: { waitMs?: number; onWait?: (message: string) => void } = {}): Promise<SlotCommitmentView> {
+  const url = `${emitter.replace(/\/+$/, '')}/v1/backfill/${slot}`;
+  const until = Date.now() + (o.waitMs ?? 60_000);
+  for (;;) {
+    let response: Response;
+    try {
+      response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    } catch (cause) {
+      throw new FetchError(`the emitter at ${emitter} did not answer: ${cause instanceof Error ? cause.message : String(cause)}`, { url }, { cause });
+    }
+    const body = (await response.json().catch(() => undefined)) as { message?: unknown } | undefined;
+    if (response.ok) {
+      const parsed = slotCommitmentViewSchema.safeParse(body);
+      if (!parsed.success) throw new FetchError(`the emitter at ${emitter} answered slot ${slot}'s commitment in another shape (${firstIssue(parsed.error.issues).field}: ${firstIssue(parsed.error.issues).message})`, { url });
+      return parsed.data as SlotCommitmentView;
+    }
+    const message = typeof body?.message === 'string' ? body.message : `HTTP ${response.status}`;
+    if (response.status === 404 && /ask again/.test(message) && Date.now() < until) {
+      o.onWait?.(`slot ${slot}: ${message}`);
+      await new Promise((r) => setTimeout(r, 2_000));
+      continue;
+    }
+    throw new PoolError('NO_DESIGNATION', `the emitter at ${emitter} has no commitment for slot ${slot}: ${message}`, { slot });
+  }
+}
+
+/**
+ * Rebuilds a served slot commitment from one's own copy of the staking ledgers and seeds, and
+ * checks it is the one served: a mismatch names the part that differs (the seed, the ledger's
+ * root or total, the epoch or the window), so nobody proves against, or posts, a commitment it
+ * did not check.
+ */
+export function rebuildSlotCommitment(view: SlotCommitmentView, ledgers: BackfillLedgers): BackfillPlan {
+  if (ledgers.epoch !== view.epoch) throw new InputError(`slot ${view.slot} is in epoch ${view.epoch}; the ledgers given are for epoch ${ledgers.epoch}`);
+  const plan = new SlotCommitments(ledgers, view.window).plan(view);
+  const c = plan.commitment;
+  const compare = (which: string, mine: { seed: Field; ledgerRoot: Field; total: { toString(): string } }, served: { seed: string; ledgerRoot: string; total: string }) => {
+    if (mine.seed.toString() !== served.seed) throw new InputError(`the ${which} epoch's seed differs from the emitter's (${mine.seed.toString()} here, ${served.seed} served)`);
+    if (mine.ledgerRoot.toString() !== served.ledgerRoot) throw new InputError(`the ${which} epoch's staking ledger differs from the emitter's (root ${mine.ledgerRoot.toString().slice(0, 12)}… here, ${served.ledgerRoot.slice(0, 12)}… served)`);
+    if (mine.total.toString() !== served.total) throw new InputError(`the ${which} epoch's total stake differs from the emitter's (${mine.total.toString()} here, ${served.total} served)`);
+  };
+  compare('current', c.current, view.current);
+  if (view.previous) compare('previous', c.previous, view.previous);
+  if (c.hash().toString() !== view.commitment) throw new InputError(`slot ${view.slot}'s commitment rebuilt here (${c.hash().toString().slice(0, 12)}…) is not the one served (${view.commitment.slice(0, 12)}…)`);
+  return plan;
 }

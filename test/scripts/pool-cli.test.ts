@@ -9,6 +9,9 @@ import { fieldToStateHash, stateHashToField } from '../../oracle/chain/base58.js
 import { verifyReceipt } from '../../oracle/emitter/receipt.js';
 import type { Receipt } from '../../oracle/emitter/types.js';
 import { readKey, writeKey } from '../../oracle/keys.js';
+import { nanoToMina } from '../../oracle/amount.js';
+import { exampleNetwork } from '../../oracle/backfill/example.js';
+import { SlotCommitments } from '../../oracle/backfill/slot-commitment.js';
 import { projectRoot } from '../../oracle/paths.js';
 import { expectRefusal, runBin, tempProject } from '../helpers/project.js';
 
@@ -56,7 +59,7 @@ describe('deploy and pool commands on the local chain (npm run chain)', () => {
   }, 120_000);
 
   it('every command answers --help without doing anything', async () => {
-    for (const args of [['--help'], ['pool', '--help'], ['pool', 'vote', '--help'], ['pool', 'propose', 'spend', '--help'], ['deploy', '--help'], ['chain', '--help'], ['start', '--help'], ['emitter', '--help'], ['member', '--help'], ['report', '--help'], ['bench', '--help'], ['backfill', '--help'], ['simulate', '--help']]) {
+    for (const args of [['--help'], ['pool', '--help'], ['pool', 'vote', '--help'], ['pool', 'propose', 'spend', '--help'], ['deploy', '--help'], ['chain', '--help'], ['start', '--help'], ['emitter', '--help'], ['member', '--help'], ['report', '--help'], ['bench', '--help'], ['backfill', '--help'], ['simulate', '--help'], ['pool', 'backfill', '--help'], ['pool', 'backfill', 'prove', '--help']]) {
       const r = await p.run(...args);
       expect({ args, code: r.code }).toEqual({ args, code: 0 });
       expect(r.stdout).toMatch(/^Usage: mina-pool/);
@@ -160,6 +163,53 @@ describe('deploy and pool commands on the local chain (npm run chain)', () => {
     await pool('wait', '480');
     expectRefusal(await p.run('pool', 'claim', '14', '--as', 'alice'), 1, /epoch 14 is disputed: claims wait for a ruling/);
     expect(await pool('status')).toMatch(/epoch 14: reward 2 MINA \(fee 0\.1\), 1 eligible, share [\d.]+ MINA, claims open at slot \d+, DISPUTED, slashed dave/);
+  }, 300_000);
+
+  it('backfill: a designated producer proves against the served commitment, the operator commits it, anyone pays it once', async () => {
+    // Epoch 15 has passed up to about slot 107585 here. The example network's producer a lost a
+    // slot of it and is designated three slots later; the ledgers are files in the explorer's format.
+    const net = exampleNetwork(15, 47);
+    const [lost] = net.wins(net.a, net.current, net.start + 10, 1) as [number];
+    const S = lost + 3;
+    const ledgerFile = async (name: string, ledger: typeof net.current) => {
+      await writeFile(join(p.dir, name), JSON.stringify(ledger.accounts.map((x) => ({ pk: x.delegate, balance: nanoToMina(x.balance), delegate: x.delegate }))));
+      return name;
+    };
+    const ledgerArgs = ['--ledger', await ledgerFile('ledger-15.json', net.current), '--seed', net.current.seed.toString(), '--previous-ledger', await ledgerFile('ledger-14.json', net.previous), '--previous-seed', net.previous.seed.toString()];
+    await writeKey(join(p.dir, 'keys', 'producer.json'), net.a);
+    // A stand-in for the emitter's GET /v1/backfill/:slot, answering with the view the emitter
+    // builds (the same code); the emitter's own route is tested in test/oracle/emitter/live-commitment.test.ts.
+    const commitments = new SlotCommitments({ epoch: 15, current: net.current, previous: net.previous }, 47);
+    const view = commitments.view({ slot: S, producer: net.a.toPublicKey().toBase58(), lostSlot: lost });
+    const emitter = createServer((req, res) => {
+      const served = req.url === `/v1/backfill/${S}`;
+      res.writeHead(served ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(served ? view : { code: 'NO_DESIGNATION', message: `nobody is waiting for slot ${req.url?.split('/').pop()}` }));
+    });
+    await new Promise<void>((r) => emitter.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(emitter.address() as AddressInfo).port}`;
+    try {
+      expect(await pool('backfill', 'status')).toMatch(/^commitment in force: none yet\n/);
+      // Refusals: before anything is sent, and in the pool's words.
+      expectRefusal(await p.run('pool', 'backfill', 'prove', String(S), '--emitter', url, ...ledgerArgs, '--key', 'keys/producer.json'), 2, /required option '--out <file>' not specified/);
+      expectRefusal(await p.run('pool', 'backfill', 'prove', String(S), '--emitter', url, '--ledger', 'ledger-15.json', '--seed', '5', '--previous-ledger', 'ledger-14.json', '--previous-seed', net.previous.seed.toString(), '--key', 'keys/producer.json', '--out', 'x.json'), 2, /the current epoch's seed differs from the emitter's \(5 here, 24301 served\)/);
+      expectRefusal(await p.run('pool', 'backfill', 'prove', String(S + 1), '--emitter', url, ...ledgerArgs, '--key', 'keys/producer.json', '--out', 'x.json'), 1, new RegExp(`has no commitment for slot ${S + 1}: nobody is waiting for slot ${S + 1}`));
+      expectRefusal(await p.run('pool', 'backfill', 'prove', String(S), '--emitter', url, ...ledgerArgs, '--as', 'bob', '--out', 'x.json'), 1, new RegExp(`slot ${S} is designated to ${net.a.toPublicKey().toBase58()}, not to bob`));
+      expectRefusal(await p.run('pool', 'backfill', 'pay', '--proof', 'missing.json', '--as', 'carol'), 2, /missing\.json: cannot read the DesignatedProducer proof \(no such file\)/);
+
+      const proved = await pool('backfill', 'prove', String(S), '--emitter', url, ...ledgerArgs, '--key', 'keys/producer.json', '--out', 'designation.json');
+      expect(proved).toMatch(new RegExp(`slot ${S}: B62\\w+ is its designated producer \\(it lost slot ${lost}\\); proof written to designation\\.json`));
+      expectRefusal(await p.run('pool', 'backfill', 'pay', '--proof', 'designation.json', '--as', 'carol'), 1, /the oracle has not committed any backfill range yet/);
+      expect(await pool('backfill', 'commit', String(S), '--emitter', url, ...ledgerArgs)).toMatch(new RegExp(`slot ${S}'s commitment posted`));
+      expect(await pool('backfill', 'commit', String(S), '--emitter', url, ...ledgerArgs)).toMatch(/already in force: nothing to post/);
+      const status = JSON.parse(await pool('backfill', 'status', '--json'));
+      expect(status).toMatchObject({ commitment: { epoch: 15, from: S, to: S, window: 47, hash: view.commitment }, nextFrom: S + 1, compensation: '10000000000', recorded: [] });
+      expect(await pool('backfill', 'pay', '--proof', 'designation.json', '--as', 'carol')).toMatch(new RegExp(`compensated 10 MINA for slot ${S}`));
+      expectRefusal(await p.run('pool', 'backfill', 'pay', '--proof', 'designation.json', '--as', 'carol'), 1, new RegExp(`slot ${S} was already compensated`));
+      expect(await pool('backfill', 'status')).toMatch(new RegExp(`recorded designations \\(1\\)\\n  slot ${S}: B62`));
+    } finally {
+      await new Promise((r) => emitter.close(r));
+    }
   }, 300_000);
 
   it('devnet: names an unreachable endpoint', async () => {
