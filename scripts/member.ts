@@ -1,7 +1,9 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { b62 } from '../oracle/config.js';
+import { designationSchema } from '../oracle/emitter/designation.js';
 import { UsageError } from '../oracle/errors.js';
+import { readJsonFileIfExists } from '../oracle/json-file.js';
 import { readKey } from '../oracle/keys.js';
 import { fromPrecomputed, type ProducedBlock } from '../oracle/member/blocks.js';
 import { followLines, stateHashFromDaemon, subscribeNewBlocks } from '../oracle/member/daemon.js';
@@ -18,6 +20,7 @@ interface MemberOptions {
   fromStart?: boolean;
   receipts: string;
   waitlist: boolean;
+  designations?: string;
 }
 
 function publicKey(value: string): string {
@@ -26,6 +29,11 @@ function publicKey(value: string): string {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The designation proof kept for a slot (`DIR/slot-<slot>.json`), checked to be a proof; none when there is no file. */
+function designationFile(dir: string, slot: number): Promise<unknown> {
+  return readJsonFileIfExists(join(dir, `slot-${slot}.json`), designationSchema, 'designation proof');
+}
 
 /** `mina-pool member`: beside a member's node, delivers each block the node produces to the pool's emitter. */
 export function memberCommand(): Command {
@@ -38,6 +46,7 @@ export function memberCommand(): Command {
     .option('--from-start', 'file mode: also deliver the blocks already in the file (default: only new ones)')
     .option('--receipts <dir>', "keep the emitter's receipts here (your evidence)", 'state/receipts')
     .option('--no-waitlist', "do not watch the emitter's backfill waitlist for your producer")
+    .option('--designations <dir>', "a designated producer's proofs (npm run pool -- backfill prove --out DIR/slot-<S>.json): a block of slot S goes with DIR/slot-<S>.json, from a third into the slot")
     .addHelpText(
       'after',
       [
@@ -46,6 +55,8 @@ export function memberCommand(): Command {
         'File mode: run the daemon with --precomputed-blocks-file FILE; --daemon still names each block\'s state hash.',
         'Each delivery is retried until the emitter gives a receipt or the slot\'s window closes.',
         'When the emitter keeps the live waitlist, a notice is printed each time your producer reaches its head.',
+        'A stock daemon produces only for slots it won; a node that produces for a slot it was designated for',
+        '(the consensus extension) has its block delivered with the proof kept in --designations.',
       ].join('\n'),
     )
     .action(async (o: MemberOptions) => {
@@ -68,15 +79,22 @@ export function memberCommand(): Command {
         }
       }
       if (!info) return;
-      const deliverer = new Deliverer({ emitter: o.emitter, info, key, receiptsDir: resolve(o.receipts) });
+      const designations = o.designations === undefined ? undefined : resolve(o.designations);
+      const deliverer = new Deliverer({ emitter: o.emitter, info, key, receiptsDir: resolve(o.receipts), ...(designations ? { designationOf: (slot) => designationFile(designations, slot) } : {}) });
       progress(`member ${member} (producer ${producer}) → emitter ${o.emitter} (operator ${info.operator}, ${info.slotMs / 1000} s slots)`);
 
       const seen = new Set<string>();
       const deliver = async (block: ProducedBlock & { stateHash: string }) => {
         if (seen.has(block.stateHash)) return;
         seen.add(block.stateHash);
-        const r = await deliverer.deliver(block, abort.signal);
         const head = `slot ${block.slot} height ${block.height} block ${block.stateHash}`;
+        let r: Awaited<ReturnType<Deliverer['deliver']>>;
+        try {
+          r = await deliverer.deliver(block, abort.signal);
+        } catch (e) {
+          progress(`${head}: not delivered: ${e instanceof Error ? e.message : String(e)}`);
+          return;
+        }
         if (r.status === 'accepted') progress(`${head}: receipt at ${new Date(r.receipt.receivedAt).toISOString()} (${r.ms} ms, ${r.attempts} attempt${r.attempts > 1 ? 's' : ''})`);
         else if (r.status === 'refused') progress(`${head}: refused by the emitter: ${r.code}: ${r.message}`);
         else progress(`${head}: not delivered before the window closed (${r.attempts} attempts; last: ${r.lastError})`);

@@ -99,7 +99,7 @@ export function addBackfillCommands(pool: Command, ctx: PoolCommandContext): voi
     await writeJsonAtomic(resolve(cmdOpts.out), proof.toJSON());
     output(
       o.json,
-      `slot ${slot}: ${s.names.get(me) ?? me} is its designated producer (it lost slot ${plan.view.lostSlot}); proof written to ${cmdOpts.out}\ndeliver it with the block (the proposal's designation), then, once the oracle has committed slot ${slot}: npm run pool -- backfill pay --proof ${cmdOpts.out} --as …`,
+      `slot ${slot}: ${s.names.get(me) ?? me} is its designated producer (it lost slot ${plan.view.lostSlot}); proof written to ${cmdOpts.out}\nit goes with the block (npm run member -- --designations DIR delivers DIR/slot-${slot}.json with it); the emitter's oracle then commits the slot and pays, or by hand: npm run pool -- backfill pay --proof ${cmdOpts.out} --as …`,
       { slot, producer: me, lostSlot: plan.view.lostSlot, commitment: plan.view.commitment, file: cmdOpts.out, mock: !s.chain.proofsEnabled },
     );
   });

@@ -6,7 +6,7 @@ import { verifyReceipt } from '../emitter/receipt.js';
 import type { Receipt } from '../emitter/types.js';
 import { FetchError } from '../errors.js';
 import { writeJsonAtomic } from '../json-file.js';
-import type { ProducedBlock } from './blocks.js';
+import { sleep, type ProducedBlock } from './blocks.js';
 
 /** What the emitter says about itself (`GET /v1/pool`): what a member signs and when a slot's window closes. */
 const poolInfoSchema = z.object({
@@ -45,6 +45,11 @@ export interface DelivererOptions {
   now?: () => number;
   /** First retry delay (doubles, at most 5 s). */
   retryMs?: number;
+  /**
+   * A designated producer's `DesignatedProducer` proof for a slot (`backfill prove --out`), if it
+   * has one: sent with the block as `designation`, from a third into the slot (the intake's rule).
+   */
+  designationOf?: (slot: number) => Promise<unknown>;
 }
 
 /**
@@ -56,19 +61,24 @@ export interface DelivererOptions {
 export class Deliverer {
   constructor(private readonly o: DelivererOptions) {}
 
-  proposal(block: ProducedBlock & { stateHash: string }): Record<string, unknown> {
+  proposal(block: ProducedBlock & { stateHash: string }, designation?: unknown): Record<string, unknown> {
     const field = stateHashToField(block.stateHash);
     if (field === undefined) throw new Error(`not a state hash: ${block.stateHash}`);
     const signature = Signature.create(this.o.key, [Field(this.o.info.poolTag), Field(block.slot), Field(field)]).toBase58();
-    return { slot: block.slot, member: this.o.key.toPublicKey().toBase58(), blockHash: block.stateHash, payload: block.payload, ...(block.vrfOutput ? { vrfOutput: block.vrfOutput } : {}), signature };
+    return { slot: block.slot, member: this.o.key.toPublicKey().toBase58(), blockHash: block.stateHash, payload: block.payload, ...(block.vrfOutput ? { vrfOutput: block.vrfOutput } : {}), signature, ...(designation !== undefined ? { designation } : {}) };
   }
 
   async deliver(block: ProducedBlock & { stateHash: string }, signal?: AbortSignal): Promise<DeliveryOutcome> {
     const now = this.o.now ?? Date.now;
     const { info } = this.o;
-    const closesAt = info.genesisMs + block.slot * info.slotMs + info.window.closeMs;
-    const body = JSON.stringify(this.proposal(block));
+    const slotStart = info.genesisMs + block.slot * info.slotMs;
+    const designation = await this.o.designationOf?.(block.slot);
+    // A designated producer's block has its own window: from a third into the slot to its end.
+    const closesAt = slotStart + (designation === undefined ? info.window.closeMs : info.slotMs);
+    const opensAt = designation === undefined ? 0 : slotStart + Math.ceil(info.slotMs / 3);
+    const body = JSON.stringify(this.proposal(block, designation));
     const started = now();
+    if (now() < opensAt) await sleep(opensAt - now(), signal ?? new AbortController().signal);
     let wait = this.o.retryMs ?? 250;
     let lastError = '';
     for (let attempts = 1; ; attempts++) {
@@ -81,8 +91,10 @@ export class Deliverer {
           if (this.o.receiptsDir) await writeJsonAtomic(join(this.o.receiptsDir, `slot-${block.slot}-${block.stateHash}.json`), receipt);
           return { status: 'accepted', receipt, attempts, ms: now() - started };
         }
-        if (response.status < 500 && response.status !== 429) return { status: 'refused', code: answer.code ?? `HTTP_${response.status}`, message: answer.message ?? `HTTP ${response.status}`, attempts };
-        lastError = `HTTP ${response.status}${answer.message ? `: ${answer.message}` : ''}`;
+        // Early by the emitter's clock (skew): wait and send again.
+        const early = answer.code === 'DESIGNATION_TOO_EARLY';
+        if (response.status < 500 && response.status !== 429 && !early) return { status: 'refused', code: answer.code ?? `HTTP_${response.status}`, message: answer.message ?? `HTTP ${response.status}`, attempts };
+        lastError = early ? `${answer.code}: ${answer.message ?? ''}` : `HTTP ${response.status}${answer.message ? `: ${answer.message}` : ''}`;
       } catch (e) {
         if (signal?.aborted) return { status: 'window-closed', attempts, lastError: 'stopped' };
         lastError = e instanceof Error ? e.message : String(e);

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PrivateKey } from 'o1js';
+import { Bool, Field, PrivateKey, UInt32 } from 'o1js';
+import { DesignatedProducerProof, DesignationStatement } from '../../../contracts/DesignatedProducer.js';
 import { EmitterService, fixedMembers } from '../../../oracle/emitter/service.js';
 import { ManualTime, SlotClock } from '../../../oracle/emitter/slot-clock.js';
 import { writeKey } from '../../../oracle/keys.js';
@@ -31,6 +32,7 @@ describe('member command', () => {
   const member = PrivateKey.random();
   const operator = PrivateKey.random();
   const children: ChildProcess[] = [];
+  const checked: DesignatedProducerProof[] = [];
 
   function startMember(args: string[]): { child: ChildProcess; stderr: () => string } {
     let err = '';
@@ -55,6 +57,8 @@ describe('member command', () => {
       operator: { publicKey: operator.toPublicKey().toBase58(), privateKey: operator.toBase58() },
       membership: fixedMembers([member.toPublicKey().toBase58()]),
       threads: 1,
+      // The intake's rule for designated producers, with a stand-in for the proof's check (it records what it was given).
+      designation: { verifyProof: async (p) => (checked.push(p), true) },
     });
     emitterUrl = await service.listen(0);
   }, 60_000);
@@ -112,5 +116,35 @@ describe('member command', () => {
     expect(service.log.proposals(18)[0]!.blockHash).toBe(hash('3NKZ5poC'));
     expect(service.log.proposals(18)[0]!.proposal.payload).toEqual(blocks.get(hash('3NKZ5poC'))!.precomputed);
     m.child.kill('SIGTERM');
+  }, 60_000);
+
+  it('a designated producer: its block goes with the proof kept for its slot, a third into the slot; a broken proof file is said, and nothing sent', async () => {
+    const designations = join(dir, 'designations');
+    await mkdir(designations);
+    // A proof's shape with its statement (the emitter's check of the proof itself is the stand-in above).
+    const statement = new DesignationStatement({ commitment: Field(77), slot: UInt32.from(44), producer: member.toPublicKey(), viaWaitlist: Bool(true) });
+    const proof = (await DesignatedProducerProof.dummy(statement, undefined, 0)).toJSON();
+    await writeFile(join(designations, 'slot-44.json'), JSON.stringify(proof));
+    const mine = blocks.get(hash('3NLjRmTy'))!;
+    const m = startMember(['--producer', mine.daemon.creator, '--designations', designations]);
+    await until(() => daemon.subscriberCount === 1, 'the subscription');
+    await time.set(44 * SLOT_MS + SLOT_MS / 3);
+    daemon.announce(mine.daemon);
+    await until(() => service.log.proposals(44).length === 1, 'the proposal of slot 44');
+    expect(service.log.proposals(44)[0]!.proposal.designation).toEqual(proof);
+    expect(checked.map((p) => p.publicInput.slot.toString())).toEqual(['44']);
+    await until(() => /slot 44 height 359630 block 3NLjRmTy\w+: receipt at/.test(m.stderr()), 'the receipt line');
+    m.child.kill('SIGTERM');
+    await new Promise((r) => m.child.once('exit', r));
+    await until(() => daemon.subscriberCount === 0, 'the first member gone');
+
+    await writeFile(join(designations, 'slot-107746.json'), JSON.stringify({ ...proof, proof: 5 }));
+    const next = blocks.get(hash('3NKBHGpp'))!;
+    const n = startMember(['--producer', next.daemon.creator, '--designations', designations]);
+    await until(() => daemon.subscriberCount === 1, 'the subscription');
+    daemon.announce(next.daemon);
+    await until(() => /slot 107746 height 419990 block 3NKBHGpp\w+: not delivered: .*slot-107746\.json: field 'proof': /.test(n.stderr()), 'the refusal line');
+    expect(service.log.proposals(107746)).toHaveLength(0);
+    n.child.kill('SIGTERM');
   }, 60_000);
 });
