@@ -76,7 +76,7 @@ export function emitterCommand(): Command {
     .option('--early-ms <n>', 'how early before its slot a proposal is taken (default a tenth of a slot, at most 2 s)', wholeNumber(0, 600_000))
     .option('--cutoff-ms <n>', 'best-vrf and priority: decide this long after the slot starts (default a third of the slot)', wholeNumber(0, 3_600_000))
     .option('--operator <name>', "the operator's key (a name or a key file): certifies receipts", 'operator')
-    .option('--oracle <name>', "the oracle's key (a name or a key file): signs epoch reports", 'oracle')
+    .option('--oracle <name>', "the oracle's key (a name or a key file): signs epoch reports and, with --backfill-ledger, the designated slots' commitments (it pays their producers)", 'oracle')
     .option('--no-bridge', 'do not report epochs (the emitter alone)')
     .addOption(new Option('--coinbase <mina>', 'reward counted per block in the report').argParser(minaAmount()).default(720_000_000_000n, '720'))
     .option('--report-delay <slots>', 'report an epoch this many slots after it ends', wholeNumber(0, 7140), 10)
