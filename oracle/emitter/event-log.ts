@@ -326,6 +326,28 @@ export class EventLog {
     return { decision: { slot, member: winner.member, blockHash: winner.blockHash, decidedAt: at, firstArrival }, winner };
   }
 
+  /**
+   * Records a decision the replicas agreed on (one of them made it), once: `selected` for the
+   * agreed block (which this replica may not have received) with the replica that decided,
+   * and `ignored` for every other proposal here. A different decision already in force here is
+   * an error: it would mean two blocks for one slot.
+   */
+  adopt(d: { slot: number; member: string; blockHash: string; replica: string; strategy: string }, at: number): Decision {
+    return this.atomically(() => {
+      const existing = this.decision(d.slot);
+      if (existing) {
+        if (existing.member !== d.member || existing.blockHash !== d.blockHash) throw new Error(`slot ${d.slot}: the agreed block ${d.blockHash} is not the one decided here (${existing.blockHash})`);
+        return existing;
+      }
+      const all = this.proposals(d.slot);
+      const firstArrival = all[0]?.receivedAt ?? at;
+      this.sql.insertDecision.run(d.slot, d.member, d.blockHash, at, firstArrival);
+      this.appendInTransaction({ type: 'selected', slot: d.slot, member: d.member, blockHash: d.blockHash, at, latencyMs: at - firstArrival, data: { strategy: d.strategy, replica: d.replica } });
+      for (const p of all) if (p.member !== d.member || p.blockHash !== d.blockHash) this.appendInTransaction({ type: 'ignored', slot: d.slot, member: p.member, blockHash: p.blockHash, at, data: { winner: d.member } });
+      return { slot: d.slot, member: d.member, blockHash: d.blockHash, decidedAt: at, firstArrival };
+    });
+  }
+
   decision(slot: number): Decision | undefined {
     const row = this.sql.decision.get(slot) as DecisionRow | undefined;
     return row && toDecision(row);
@@ -334,15 +356,16 @@ export class EventLog {
   /**
    * Records that the decision reached the sink (once; a second call changes nothing). `handedAt`
    * is when the sink's consumer could take the block (the latency counts to it), `at` when
-   * the sink confirmed it durably (the same time if the sink does not say).
+   * the sink confirmed it durably (the same time if the sink does not say); `replica`, among
+   * replicas, the one that handed it on.
    */
-  markEmitted(slot: number, at: number, sink: string, handedAt: number = at): boolean {
+  markEmitted(slot: number, at: number, sink: string, handedAt: number = at, replica?: string): boolean {
     return this.atomically(() => {
       const d = this.decision(slot);
       if (!d) throw new Error(`slot ${slot} has no decision to emit`);
       if (d.emittedAt !== undefined) return false;
       this.sql.setEmitted.run(at, slot);
-      this.appendInTransaction({ type: 'emitted', slot, member: d.member, blockHash: d.blockHash, at, latencyMs: handedAt - d.firstArrival, data: { sink, handedAt } });
+      this.appendInTransaction({ type: 'emitted', slot, member: d.member, blockHash: d.blockHash, at, latencyMs: handedAt - d.firstArrival, data: { sink, handedAt, ...(replica !== undefined ? { replica } : {}) } });
       return true;
     });
   }

@@ -1,5 +1,6 @@
 import { compareForSelection } from '../chain/selection.js';
 import { parseVrfOutput } from '../vrf/output.js';
+import { AgreementUnavailable, type Agreement, type SlotOutcome } from './agreement.js';
 import type { AcceptedProposal, Decision, DecideOutcome, DecideRule, EventLog } from './event-log.js';
 import type { Sink } from './sink.js';
 import type { SlotClock } from './slot-clock.js';
@@ -62,7 +63,19 @@ export interface SelectorDeps {
   onEmitted?: (d: Decision) => void;
   onMissed?: (slot: number) => void;
   onError?: (message: string, context: Record<string, unknown>) => void;
+  /**
+   * Among replicas: each slot's outcome is agreed through etcd before anything is handed on,
+   * and a block is forwarded only by the replica holding the slot's forwarding.
+   */
+  agreement?: Agreement;
+  /** Among replicas: a forwarding taken over, an agreement that failed (in words). */
+  onStatus?: (message: string, context: Record<string, unknown>) => void;
+  /** Among replicas: how often decisions held by other replicas are followed (default 250 ms). */
+  followMs?: number;
 }
+
+/** How far back, in slots, a replica follows decisions not yet emitted (a daemon's frontier). */
+const FOLLOW_SLOTS = 290;
 
 /**
  * Decides slots and hands winners to the sink. The intake applies {@link Selector.onArrival} in
@@ -71,6 +84,12 @@ export interface SelectorDeps {
  */
 export class Selector {
   private readonly inFlight = new Map<number, Promise<void>>();
+  /** Among replicas: agreements under way, by slot. */
+  private readonly agreeing = new Map<number, Promise<void>>();
+  /** Among replicas: slots whose window closed while etcd did not answer (closed once it does). */
+  private readonly unresolved = new Set<number>();
+  /** Among replicas: emissions handed on here whose record etcd has not taken yet. */
+  private readonly unrecorded = new Map<number, { blockHash: string; at: number }>();
 
   constructor(private readonly deps: SelectorDeps) {}
 
@@ -91,8 +110,50 @@ export class Selector {
 
   /** Decides the slot if the strategy can (`final`: at the cut-off); emits a new decision. */
   private async tryDecide(slot: number, final: boolean): Promise<void> {
+    if (this.deps.agreement) return this.agree(slot, final);
     const outcome = this.decideSlot(slot, final);
     if (outcome?.winner) await this.emit(outcome.decision, outcome.winner.proposal.payload);
+  }
+
+  /** Among replicas: a proposal was accepted here; the strategy may decide the slot now (first-delivered does). */
+  arrived(slot: number): Promise<void> {
+    return this.tryDecide(slot, false);
+  }
+
+  /**
+   * Among replicas: proposes this replica's choice for the slot (if the strategy makes one) and
+   * applies the outcome that stands, whichever replica's it is; forwards it if it is ours.
+   */
+  private agree(slot: number, final: boolean): Promise<void> {
+    const running = this.agreeing.get(slot);
+    if (running) return running;
+    const { log, clock, agreement } = this.deps;
+    const job = (async () => {
+      if (log.decision(slot)) return;
+      const pick = this.pick(log.proposals(slot), final);
+      if (!pick) return;
+      const mine: SlotOutcome = { kind: 'decided', slot, member: pick.member, blockHash: pick.blockHash, replica: agreement!.replica, at: clock.now() };
+      const agreed = await agreement!.propose(mine);
+      // The forwarding came with the decision when the outcome that stands is the one just proposed.
+      await this.apply(agreed, agreed.kind === 'decided' && agreed.replica === mine.replica && agreed.at === mine.at ? pick.proposal.payload : undefined);
+    })()
+      .catch((e: unknown) => this.agreementFailed(slot, e))
+      .finally(() => this.agreeing.delete(slot));
+    this.agreeing.set(slot, job);
+    return job;
+  }
+
+  /** Among replicas: records an agreed decision here; forwards it when the proposal that won was just ours (`payload`). */
+  private async apply(agreed: SlotOutcome, payload?: unknown): Promise<void> {
+    if (agreed.kind !== 'decided') return;
+    const d = this.deps.log.adopt({ ...agreed, strategy: this.deps.strategy }, this.deps.clock.now());
+    if (payload !== undefined && d.emittedAt === undefined) await this.emit(d, payload);
+  }
+
+  private agreementFailed(slot: number, e: unknown): void {
+    const message = e instanceof Error ? e.message : String(e);
+    if (e instanceof AgreementUnavailable) this.deps.onStatus?.(`slot ${slot} is not decided here: ${message}`, { slot });
+    else this.deps.onError?.('the agreement failed', { slot, error: message });
   }
 
   private decideSlot(slot: number, final: boolean) {
@@ -115,7 +176,13 @@ export class Selector {
         let handedAt: number | undefined;
         await this.deps.sink.deliver({ slot: decision.slot, member: decision.member, blockHash: decision.blockHash, payload: block }, () => (handedAt = this.deps.clock.now()));
         const at = this.deps.clock.now();
-        if (this.deps.log.markEmitted(decision.slot, at, this.deps.sink.name, handedAt)) this.deps.onEmitted?.({ ...decision, emittedAt: at, handedAt: handedAt ?? at });
+        const replica = this.deps.agreement?.replica;
+        if (this.deps.log.markEmitted(decision.slot, at, this.deps.sink.name, handedAt, replica)) this.deps.onEmitted?.({ ...decision, emittedAt: at, handedAt: handedAt ?? at });
+        if (this.deps.agreement) {
+          // The others stop waiting for this slot once etcd has the record (tried again until it does).
+          this.unrecorded.set(decision.slot, { blockHash: decision.blockHash, at });
+          await this.recordEmissions();
+        }
       } catch (e) {
         this.deps.onError?.('delivery to the sink failed; it will be retried', { slot: decision.slot, error: e instanceof Error ? e.message : String(e) });
       } finally {
@@ -126,9 +193,78 @@ export class Selector {
     return job;
   }
 
-  /** Deliveries recorded but not confirmed (after a restart or a sink failure). */
+  /** Deliveries recorded but not confirmed (after a restart or a sink failure). Among replicas, {@link follow} does this. */
   async retryPending(): Promise<void> {
+    if (this.deps.agreement) return;
     for (const d of this.deps.log.pendingEmissions()) await this.emit(d);
+  }
+
+  /** Among replicas: hands etcd the emission records it has not taken yet. */
+  private async recordEmissions(): Promise<void> {
+    const { agreement } = this.deps;
+    for (const [slot, e] of [...this.unrecorded]) {
+      try {
+        await agreement!.markEmitted({ slot, blockHash: e.blockHash, replica: agreement!.replica, at: e.at });
+        this.unrecorded.delete(slot);
+      } catch (err) {
+        this.agreementFailed(slot, err);
+        return;
+      }
+    }
+  }
+
+  /**
+   * Among replicas, once: closes the slots left open while etcd did not answer; records here
+   * the emissions other replicas made; and takes over the forwarding of a decided slot whose
+   * forwarder is gone (its lease expired: the replica died or lost etcd) when this replica
+   * holds the block, handing on the same block.
+   */
+  async follow(): Promise<void> {
+    const { log, clock, agreement } = this.deps;
+    if (!agreement) return;
+    await this.recordEmissions();
+    for (const slot of [...this.unresolved].sort((a, b) => a - b)) if (await this.close(slot)) this.unresolved.delete(slot);
+    const oldest = clock.currentSlot() - FOLLOW_SLOTS;
+    const pending = log.pendingEmissions().filter((d) => d.slot >= oldest && !this.inFlight.has(d.slot));
+    if (pending.length === 0) return;
+    const emitted = await agreement.emissions(pending[0]!.slot, pending.at(-1)!.slot);
+    for (const d of pending) {
+      const e = emitted.get(d.slot);
+      if (e) {
+        if (e.blockHash !== d.blockHash) {
+          this.deps.onError?.('etcd records another block emitted than the one agreed here', { slot: d.slot, agreed: d.blockHash, emitted: e.blockHash });
+          continue;
+        }
+        if (log.markEmitted(d.slot, e.at, `replica ${e.replica}`, e.at, e.replica)) this.deps.onEmitted?.({ ...d, emittedAt: e.at, handedAt: e.at });
+        continue;
+      }
+      const holder = await agreement.forwarder(d.slot);
+      if (holder !== undefined && holder !== agreement.replica) continue;
+      // Only a replica that has the block can hand it on.
+      if (!log.proposal(d.slot, d.member, d.blockHash)) continue;
+      if (!(await agreement.claimForwarding(d.slot))) continue;
+      if (holder === undefined) this.deps.onStatus?.(`slot ${d.slot}: its forwarder is gone; replica ${agreement.replica} hands on the agreed block`, { slot: d.slot });
+      await this.emit(d);
+    }
+  }
+
+  /**
+   * Closes a slot's window: among replicas, the slot's outcome is agreed first (another
+   * replica's decision is recorded here; else "missed" stands for all). Returns false when
+   * etcd did not answer (the slot stays open and is closed later).
+   */
+  private async close(slot: number): Promise<boolean> {
+    const { log, clock, agreement } = this.deps;
+    if (agreement && !log.decision(slot)) {
+      try {
+        await this.apply(await agreement.propose({ kind: 'missed', slot, replica: agreement.replica, at: clock.now() }));
+      } catch (e) {
+        this.agreementFailed(slot, e);
+        return false;
+      }
+    }
+    if (log.closeSlot(slot, clock.now()) && !log.decision(slot)) this.deps.onMissed?.(slot);
+    return true;
   }
 
   /**
@@ -139,6 +275,7 @@ export class Selector {
   async run(signal: AbortSignal): Promise<void> {
     const { clock, window, log } = this.deps;
     await this.retryPending();
+    if (this.deps.agreement) await this.follow().catch(() => undefined); // the follower says why, and tries again
     const lastClosed = log.lastClosedSlot();
     // After downtime, the slots in between are closed too (missed unless decided).
     let slot = lastClosed === undefined ? clock.currentSlot() : lastClosed + 1;
@@ -155,10 +292,29 @@ export class Selector {
         throw new Error('the slot clock failed');
       }
       await this.tryDecide(slot, true);
-      if (log.closeSlot(slot, clock.now()) && !log.decision(slot)) this.deps.onMissed?.(slot);
+      if (!(await this.close(slot))) this.unresolved.add(slot);
       await this.retryPending();
       slot++;
     }
-    await Promise.allSettled([...this.inFlight.values()]);
+    await Promise.allSettled([...this.inFlight.values(), ...this.agreeing.values()]);
+  }
+
+  /** Among replicas: {@link follow}s, every `followMs` of real time (etcd's leases run on it), until `signal` aborts. */
+  async runFollower(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, this.deps.followMs ?? 250);
+        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      });
+      if (signal.aborted) break;
+      try {
+        await this.follow();
+      } catch (e) {
+        if (signal.aborted) break;
+        const message = e instanceof Error ? e.message : String(e);
+        if (e instanceof AgreementUnavailable) this.deps.onStatus?.(`not following the other replicas' decisions: ${message}`, {});
+        else this.deps.onError?.('following the other replicas failed', { error: message });
+      }
+    }
   }
 }

@@ -23,6 +23,7 @@ import { NetworkFollower, waitlistView, type WaitlistView } from '../backfill/fo
 import { LiveWaitlist } from '../backfill/live.js';
 import { SlotCommitments, type BackfillLedgers, type SlotCommitmentView } from '../backfill/slot-commitment.js';
 import type { DesignationChecks } from './designation.js';
+import type { Agreement } from './agreement.js';
 
 /** Who is a member, in registry order; `refresh` reads the pool again (the service calls it every few slots). */
 export interface MemberSource extends Membership {
@@ -77,6 +78,13 @@ export interface EmitterServiceOptions {
    * service's log and its live commitments.
    */
   compensation?: { create: (log: EventLog, planOf: (slot: number) => BackfillPlan | undefined) => Compensations };
+  /**
+   * Run as one of several replicas: each slot's outcome is agreed with the others through etcd
+   * before anything is handed on, the replica that holds a slot's forwarding forwards it, and
+   * only the replica that leads the `bridge` role posts reports and compensations. The service
+   * closes it when it stops (revoking its lease).
+   */
+  agreement?: Agreement;
   /** How often the membership is read again (default every 5 slots). */
   membershipRefreshMs?: number;
   progress?: Log;
@@ -152,6 +160,7 @@ export class EmitterService {
         metrics.sinkFailed();
         progress(`emitter: ${message}`, context);
       },
+      ...(o.agreement ? { agreement: o.agreement, onStatus: (message: string, context: Record<string, unknown>) => progress(`agreement: ${message}`, context) } : {}),
     });
     const maxPayloadBytes = o.maxPayloadBytes ?? 4 * 1024 * 1024;
     if (o.backfill && !o.waitlist) throw new Error('the live backfill commitment needs the live waitlist (waitlist option)');
@@ -172,10 +181,11 @@ export class EmitterService {
       poolTag: o.poolTag,
       window: o.window,
       maxPayloadBytes,
-      decide: selector.onArrival,
+      // Among replicas nothing is decided in the accepting commit: the outcome is agreed first.
+      ...(o.agreement ? {} : { decide: selector.onArrival }),
       onAccepted: (p, decided) => {
         metrics.accepted(p.member);
-        void selector.emitArrivalDecision(decided);
+        void (o.agreement ? selector.arrived(p.slot) : selector.emitArrivalDecision(decided));
       },
       onRejected: (code, member) => metrics.rejected(code, member),
       ...(designation ? { designation } : {}),
@@ -209,6 +219,7 @@ export class EmitterService {
     const progress = o.progress ?? (() => {});
     const signal = abort.signal;
     this.loops.push(this.selector.run(signal).catch((e: unknown) => progress(`emitter: the selector stopped: ${String(e)}`)));
+    if (o.agreement) this.loops.push(this.selector.runFollower(signal));
     if (o.watch) {
       const watcher = new ChainWatcher({
         log: this.log,
@@ -246,6 +257,11 @@ export class EmitterService {
         continue;
       }
       try {
+        if (!(await this.leads())) {
+          // Another replica posts; this one checks again a slot later (it takes over if that one goes).
+          await clock.sleepUntil(clock.now() + clock.slotMs, signal);
+          continue;
+        }
         const outcome = await bridge.post(epoch);
         progress(`bridge: epoch ${epoch} ${outcome.status === 'posted' ? 'posted' : 'was already on chain'}: root ${outcome.report.metricsRoot.slice(0, 12)}…, ${outcome.report.eligible.length} eligible, reward ${outcome.report.reward.nanomina} nanomina`);
         epoch++;
@@ -278,6 +294,7 @@ export class EmitterService {
         break;
       }
       const current = clock.currentSlot();
+      if (!(await this.leads().catch(() => false))) continue;
       for (const block of c.designatedBlocks(from, current - 1)) {
         if (signal.aborted) break;
         try {
@@ -295,6 +312,11 @@ export class EmitterService {
         }
       }
     }
+  }
+
+  /** Whether this service posts to the chain: always alone; among replicas, the one that leads the bridge role. */
+  private async leads(): Promise<boolean> {
+    return this.o.agreement ? this.o.agreement.lead('bridge') : true;
   }
 
   private async refreshMembers(signal: AbortSignal): Promise<void> {
@@ -329,6 +351,7 @@ export class EmitterService {
     this.abort.abort();
     await Promise.allSettled(this.loops);
     await this.crypto.stop();
+    await this.o.agreement?.close();
     this.waitlist?.close();
     this.log.close();
   }

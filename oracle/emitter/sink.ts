@@ -65,6 +65,11 @@ export class SpoolSink implements Sink {
     return this.delivered;
   }
 
+  /** The file the spool holds for a slot, if any. */
+  async held(slot: number): Promise<string | undefined> {
+    return (await this.list()).get(slot)?.name;
+  }
+
   async deliver(e: Emission, handedOver?: () => void): Promise<void> {
     const delivered = await this.list();
     const name = SpoolSink.fileName(e.slot, e.blockHash);
@@ -107,8 +112,9 @@ async function holds(file: string, blockHash: string): Promise<boolean> {
 }
 
 /**
- * Hands the winner to a relay (the pool's gateway node's helper) by HTTP POST, with the
- * block hash as `Idempotency-Key`; a 2xx or a 409 (already have it) confirms delivery.
+ * Hands the winner to a relay (the pool's gateway node's helper, `mina-pool relay`) by HTTP
+ * POST, with the block hash as `Idempotency-Key`; a 2xx or a 409 (already have it) confirms
+ * delivery, a 409 `SLOT_TAKEN` (another block holds the slot) is a failure.
  */
 export class HttpSink implements Sink {
   readonly name: string;
@@ -128,7 +134,11 @@ export class HttpSink implements Sink {
     } catch (cause) {
       throw new FetchError(`the relay at ${this.url} did not answer: ${cause instanceof Error ? cause.message : String(cause)}`, { url: this.url, slot: e.slot }, { cause });
     }
-    if (!response.ok && response.status !== 409) throw new FetchError(`the relay at ${this.url} refused slot ${e.slot}: HTTP ${response.status}`, { url: this.url, slot: e.slot, status: response.status });
+    if (response.status === 409) {
+      // 409: the relay has this block already, unless it says it holds another one for the slot.
+      const body = (await response.json().catch(() => ({}))) as { code?: string; message?: string };
+      if (body.code === 'SLOT_TAKEN') throw new FetchError(`the relay at ${this.url} holds another block for slot ${e.slot}: ${body.message ?? ''}`, { url: this.url, slot: e.slot, status: 409 });
+    } else if (!response.ok) throw new FetchError(`the relay at ${this.url} refused slot ${e.slot}: HTTP ${response.status}`, { url: this.url, slot: e.slot, status: response.status });
     handedOver?.();
   }
 }

@@ -1,0 +1,340 @@
+import { handleWhen, circuitBreaker, ConsecutiveBreaker, retry } from 'cockatiel';
+import { Etcd3, isRecoverableError, type Lease } from 'etcd3';
+import { z } from 'zod';
+import { PoolError, type ErrorContext } from '../errors.js';
+
+/**
+ * How emitter replicas agree on one outcome per slot, through etcd. Every replica keeps its
+ * own event log and takes proposals itself; the slot's outcome (the block chosen, or "missed")
+ * is a compare-and-create of one key, so exactly one outcome stands whichever replica saw
+ * which proposal first. The replica whose outcome stands holds the slot's forwarding (a key
+ * bound to its lease); if it dies before the sink confirms, its lease expires, the key goes,
+ * and another replica claims the forwarding and hands on the same block (the sink is
+ * idempotent by block hash). No replica forwards anything but the slot's agreed block.
+ *
+ * Keys, under `/mina-pool/<poolTag>/`: `slot/<slot>/outcome`, `slot/<slot>/forwarder` (leased),
+ * `slot/<slot>/emitted`, `replicas/<id>` (leased: who is up), `leader/<role>` (leased).
+ *
+ * What etcd's clients need in practice: each request has a short deadline (a write through a
+ * follower can hang for seconds when the leader is killed) and is tried again on another member
+ * until `retryForMs`; a proposal whose answer was lost is tried again, and the replica
+ * recognises its own earlier write in the answer; `close` revokes the lease, so the replica's
+ * keys go at once instead of when the TTL runs out.
+ */
+
+export type SlotOutcome =
+  | { kind: 'decided'; slot: number; member: string; blockHash: string; replica: string; at: number }
+  | { kind: 'missed'; slot: number; replica: string; at: number };
+
+/** Who handed a slot's block to the sink, and when. */
+export interface EmittedRecord {
+  slot: number;
+  blockHash: string;
+  replica: string;
+  at: number;
+}
+
+export interface ReplicaInfo {
+  id: string;
+  /** Its HTTP service (the bridge reads its log there). */
+  url?: string;
+  startedAt: number;
+}
+
+export interface AgreementHealth {
+  replica: string;
+  /** Whether etcd answered this replica within its lease's time. */
+  connected: boolean;
+  /** Since when `connected` has had its value (ms). */
+  since: number;
+  lastError?: string;
+  /** The replicas whose lease is alive, as last read. */
+  replicas: ReplicaInfo[];
+}
+
+/** etcd did not answer in time: nothing was decided, and this replica does not forward. */
+export class AgreementUnavailable extends PoolError {
+  constructor(message: string, context: ErrorContext = {}) {
+    super('AGREEMENT_UNAVAILABLE', message, context);
+  }
+}
+
+export interface Agreement {
+  readonly replica: string;
+  /**
+   * Proposes a slot's outcome; resolves with the outcome in force (this one, or one that stood
+   * before). A decision that stands with this replica's name gives it the slot's forwarding.
+   */
+  propose(outcome: SlotOutcome): Promise<SlotOutcome>;
+  /** The outcomes of a slot range. */
+  outcomes(fromSlot: number, toSlot: number): Promise<Map<number, SlotOutcome>>;
+  /** The emissions recorded for a slot range. */
+  emissions(fromSlot: number, toSlot: number): Promise<Map<number, EmittedRecord>>;
+  /** The replica holding a slot's forwarding, if any holds it. */
+  forwarder(slot: number): Promise<string | undefined>;
+  /** Takes a decided slot's forwarding if nobody holds it (or this replica does); true when this replica holds it. */
+  claimForwarding(slot: number): Promise<boolean>;
+  /** Records that this replica handed the slot's block to the sink (the first record stands). */
+  markEmitted(e: EmittedRecord): Promise<void>;
+  /** Takes (or keeps) a role only one replica plays at a time (the bridge); true when this replica has it. */
+  lead(role: string): Promise<boolean>;
+  health(): AgreementHealth;
+  close(): Promise<void>;
+}
+
+const outcomeSchema = z.union([
+  z.object({ kind: z.literal('decided'), slot: z.number().int(), member: z.string(), blockHash: z.string(), replica: z.string(), at: z.number() }),
+  z.object({ kind: z.literal('missed'), slot: z.number().int(), replica: z.string(), at: z.number() }),
+]);
+const emittedSchema = z.object({ slot: z.number().int(), blockHash: z.string(), replica: z.string(), at: z.number() });
+const replicaSchema = z.object({ id: z.string(), url: z.string().optional(), startedAt: z.number() });
+
+/** Whether two outcomes are the same choice (the time aside). */
+export function sameOutcome(a: SlotOutcome, b: SlotOutcome): boolean {
+  if (a.kind !== b.kind || a.slot !== b.slot || a.replica !== b.replica) return false;
+  return a.kind === 'missed' || (b.kind === 'decided' && a.member === b.member && a.blockHash === b.blockHash);
+}
+
+export interface EtcdAgreementOptions {
+  endpoints: string[];
+  /** This replica's name (unique among the replicas). */
+  replica: string;
+  /** This replica's HTTP service, registered for the others. */
+  url?: string;
+  /** The pool's tag (its PoolDac address), so two pools never share keys. */
+  poolTag: string;
+  /** The lease's time to live, whole seconds (default 1). */
+  ttlSeconds?: number;
+  /** One request's deadline (default 500 ms). */
+  requestTimeoutMs?: number;
+  /** How long an operation is tried again before it is given up (default 3 s). */
+  retryForMs?: number;
+  /** Connection changes and lease renewals, in words. */
+  onStatus?: (message: string) => void;
+  now?: () => number;
+}
+
+const pad = (slot: number) => String(slot).padStart(10, '0');
+
+export class EtcdAgreement implements Agreement {
+  readonly replica: string;
+  private readonly client: Etcd3;
+  private readonly prefix: string;
+  private lease!: Lease;
+  private leaseId = '';
+  private lastOk = 0;
+  private connected = true;
+  private since: number;
+  private lastError?: string;
+  private known: ReplicaInfo[] = [];
+  private closed = false;
+  private readonly timer: NodeJS.Timeout;
+  private readonly now: () => number;
+
+  private constructor(private readonly o: EtcdAgreementOptions) {
+    this.replica = o.replica;
+    this.now = o.now ?? Date.now;
+    this.since = this.now();
+    this.prefix = `/mina-pool/${o.poolTag}/`;
+    const timeout = o.requestTimeoutMs ?? 500;
+    this.client = new Etcd3({
+      hosts: o.endpoints,
+      dialTimeout: 1_000,
+      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
+      faultHandling: {
+        // A member that failed is left alone for a second; each call tries up to three members.
+        host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1_000, breaker: new ConsecutiveBreaker(1) }),
+        global: retry(handleWhen(isRecoverableError), { maxAttempts: 2 }),
+      },
+    });
+    // Who is up, and whether this replica still reaches etcd, every third of the lease.
+    this.timer = setInterval(() => void this.refresh(), (1000 * this.ttl) / 3);
+    this.timer.unref();
+  }
+
+  private get ttl(): number {
+    return this.o.ttlSeconds ?? 1;
+  }
+
+  /** Connects, takes a lease and registers this replica. */
+  static async start(o: EtcdAgreementOptions): Promise<EtcdAgreement> {
+    const a = new EtcdAgreement(o);
+    try {
+      await a.retrying('register this replica', () => a.newLease());
+    } catch (e) {
+      await a.close();
+      throw e;
+    }
+    return a;
+  }
+
+  private async newLease(): Promise<void> {
+    const lease = this.client.lease(this.ttl, { autoKeepAlive: true });
+    this.leaseId = await lease.grant();
+    this.lease = lease;
+    lease.on('keepaliveSucceeded', () => this.ok());
+    lease.on('lost', (e) => {
+      if (this.closed || lease !== this.lease) return;
+      this.o.onStatus?.(`agreement: replica ${this.replica}'s lease expired (${e.message}); taking a new one`);
+      void this.retrying('take a new lease', () => this.newLease()).catch(() => undefined);
+    });
+    const info: ReplicaInfo = { id: this.replica, ...(this.o.url ? { url: this.o.url } : {}), startedAt: this.now() };
+    await lease.put(this.key(`replicas/${this.replica}`)).value(JSON.stringify(info));
+    this.ok();
+  }
+
+  private key(rest: string): string {
+    return this.prefix + rest;
+  }
+
+  private slotKey(slot: number, what: 'outcome' | 'forwarder' | 'emitted'): string {
+    return this.key(`slot/${pad(slot)}/${what}`);
+  }
+
+  private ok(): void {
+    this.lastOk = this.now();
+    if (!this.connected) {
+      this.connected = true;
+      this.since = this.lastOk;
+      this.o.onStatus?.(`agreement: replica ${this.replica} reaches etcd again`);
+    }
+  }
+
+  private failed(e: unknown): void {
+    this.lastError = e instanceof Error ? e.message : String(e);
+    // Cut off once the lease's time has passed without an answer: the others may hold our slots by now.
+    if (this.connected && this.now() - this.lastOk > 1000 * this.ttl) {
+      this.connected = false;
+      this.since = this.now();
+      this.o.onStatus?.(`agreement: replica ${this.replica} is cut off from etcd (${this.lastError}): it decides and forwards nothing until etcd answers again`);
+    }
+  }
+
+  private async refresh(): Promise<void> {
+    if (this.closed) return;
+    try {
+      const kvs = await this.client.getAll().prefix(this.key('replicas/')).strings();
+      this.known = Object.values(kvs).flatMap((v) => {
+        const parsed = replicaSchema.safeParse(safeJson(v));
+        return parsed.success ? [parsed.data] : [];
+      });
+      this.ok();
+    } catch (e) {
+      this.failed(e);
+    }
+  }
+
+  /** Runs `op` until it succeeds, retrying recoverable failures for up to `retryForMs`. */
+  private async retrying<T>(what: string, op: () => Promise<T>): Promise<T> {
+    const until = this.now() + (this.o.retryForMs ?? 3_000);
+    for (let wait = 25; ; wait = Math.min(wait * 2, 200)) {
+      if (this.closed) throw new AgreementUnavailable(`replica ${this.replica} is stopping: cannot ${what}`);
+      try {
+        const out = await op();
+        this.ok();
+        return out;
+      } catch (e) {
+        this.failed(e);
+        if (!isRecoverableError(e as Error) && !/deadline|unavailable|circuit|timed out|connect/i.test(String((e as Error)?.message))) throw e;
+        if (this.now() + wait > until) throw new AgreementUnavailable(`etcd did not answer for ${this.o.retryForMs ?? 3_000} ms: cannot ${what} (${this.lastError})`, { replica: this.replica });
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
+  async propose(outcome: SlotOutcome): Promise<SlotOutcome> {
+    const key = this.slotKey(outcome.slot, 'outcome');
+    const value = JSON.stringify(outcome);
+    return this.retrying(`decide slot ${outcome.slot}`, async () => {
+      const then = [this.client.put(key).value(value)];
+      if (outcome.kind === 'decided') then.push(this.client.put(this.slotKey(outcome.slot, 'forwarder')).value(this.replica).lease(this.leaseId));
+      const r = await this.client.if(key, 'Create', '==', 0).then(...then).else(this.client.get(key)).commit();
+      if (r.succeeded) return outcome;
+      const existing = parseOutcome(r.responses[0]?.response_range?.kvs?.[0]?.value?.toString());
+      if (!existing) throw new Error(`slot ${outcome.slot}'s outcome in etcd does not read`);
+      // A lost answer to our own earlier write comes back here as the outcome in force: ours.
+      return existing;
+    });
+  }
+
+  async outcomes(fromSlot: number, toSlot: number): Promise<Map<number, SlotOutcome>> {
+    return this.readRange(fromSlot, toSlot, 'outcome', parseOutcome);
+  }
+
+  async emissions(fromSlot: number, toSlot: number): Promise<Map<number, EmittedRecord>> {
+    return this.readRange(fromSlot, toSlot, 'emitted', (v) => {
+      const parsed = emittedSchema.safeParse(safeJson(v));
+      return parsed.success ? parsed.data : undefined;
+    });
+  }
+
+  private async readRange<T>(fromSlot: number, toSlot: number, what: string, parse: (v: string) => T | undefined): Promise<Map<number, T>> {
+    const kvs = await this.retrying(`read slots ${fromSlot}–${toSlot}`, () => this.client.getAll().inRange({ start: this.key(`slot/${pad(fromSlot)}/`), end: this.key(`slot/${pad(toSlot + 1)}/`) }).strings());
+    const out = new Map<number, T>();
+    for (const [k, v] of Object.entries(kvs)) {
+      const m = /slot\/(\d{10})\/(\w+)$/.exec(k);
+      if (!m || m[2] !== what) continue;
+      const parsed = parse(v);
+      if (parsed !== undefined) out.set(Number(m[1]), parsed);
+    }
+    return out;
+  }
+
+  async forwarder(slot: number): Promise<string | undefined> {
+    return (await this.retrying(`read slot ${slot}'s forwarder`, () => this.client.get(this.slotKey(slot, 'forwarder')).string())) ?? undefined;
+  }
+
+  async claimForwarding(slot: number): Promise<boolean> {
+    const key = this.slotKey(slot, 'forwarder');
+    return this.retrying(`claim slot ${slot}'s forwarding`, async () => {
+      const r = await this.client.if(key, 'Create', '==', 0).then(this.client.put(key).value(this.replica).lease(this.leaseId)).else(this.client.get(key)).commit();
+      return r.succeeded || r.responses[0]?.response_range?.kvs?.[0]?.value?.toString() === this.replica;
+    });
+  }
+
+  async markEmitted(e: EmittedRecord): Promise<void> {
+    const key = this.slotKey(e.slot, 'emitted');
+    await this.retrying(`record slot ${e.slot}'s emission`, () => this.client.if(key, 'Create', '==', 0).then(this.client.put(key).value(JSON.stringify(e))).commit());
+  }
+
+  async lead(role: string): Promise<boolean> {
+    const key = this.key(`leader/${role}`);
+    return this.retrying(`take the ${role} role`, async () => {
+      const r = await this.client.if(key, 'Create', '==', 0).then(this.client.put(key).value(this.replica).lease(this.leaseId)).else(this.client.get(key)).commit();
+      return r.succeeded || r.responses[0]?.response_range?.kvs?.[0]?.value?.toString() === this.replica;
+    });
+  }
+
+  health(): AgreementHealth {
+    // No answer for longer than the lease: cut off, even if no operation has failed yet.
+    if (this.connected && this.now() - this.lastOk > 1000 * this.ttl + 500) this.failed(new Error(this.lastError ?? 'no answer from etcd'));
+    return { replica: this.replica, connected: this.connected, since: this.since, ...(this.lastError ? { lastError: this.lastError } : {}), replicas: [...this.known].sort((a, b) => (a.id < b.id ? -1 : 1)) };
+  }
+
+  /** Revokes the lease (this replica's keys go at once) and closes the connection. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    try {
+      await this.lease?.revoke({ deadline: Date.now() + 1_000 });
+    } catch {
+      // etcd out of reach: the lease runs out by itself within its TTL
+    }
+    this.client.close();
+  }
+}
+
+function safeJson(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function parseOutcome(text: string | undefined): SlotOutcome | undefined {
+  const parsed = outcomeSchema.safeParse(safeJson(text));
+  return parsed.success ? parsed.data : undefined;
+}
