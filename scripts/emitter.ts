@@ -6,6 +6,8 @@ import type { StrategyName } from '../oracle/emitter/selector.js';
 import { designationProofVerifier } from '../oracle/emitter/designation.js';
 import { readBackfillLedgers } from '../oracle/backfill/slot-commitment.js';
 import { UsageError } from '../oracle/errors.js';
+import { EtcdAgreement, type Agreement } from '../oracle/emitter/agreement.js';
+import { poolTagOf } from '../contracts/types.js';
 import { command, minaAmount, oneOf, progress, urlOption, wholeNumber } from './cli.js';
 
 interface EmitterOptions {
@@ -35,6 +37,20 @@ interface EmitterOptions {
   backfillSeed?: string;
   backfillPreviousLedger?: string;
   backfillPreviousSeed?: string;
+  replica?: string;
+  etcd?: string[];
+  advertise?: string;
+}
+
+/** etcd client URLs, comma-separated (or the option given again). */
+function etcdEndpoints(value: string, all: string[] = []): string[] {
+  return [...all, ...value.split(',').map((v) => urlOption()(v.trim()))];
+}
+
+/** A replica's name: letters, digits and dashes. */
+function replicaName(value: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,31}$/.test(value)) throw new InvalidArgumentError(`a replica's name is 1 to 32 letters, digits or dashes, got "${value}"`);
+  return value;
 }
 
 /** A genesis time: an ISO date or milliseconds since the Unix epoch. */
@@ -95,13 +111,22 @@ export function emitterCommand(): Command {
     .option('--backfill-seed <seed>', "that epoch's seed (decimal field or 2v…)")
     .option('--backfill-previous-ledger <file>', "the previous epoch's staking ledger (for slots lost before the epoch began)")
     .option('--backfill-previous-seed <seed>', "the previous epoch's seed")
+    .option('--replica <name>', 'run as one replica of the emitter (with --etcd and --relay): replicas agree on each slot through etcd')
+    .option('--etcd <urls>', "the etcd cluster's client URLs, comma-separated (http://10.0.0.1:2379,…)", etcdEndpoints)
+    .option('--advertise <url>', "this replica's URL as the other replicas reach it (default: the address it listens on)", urlOption())
     .addHelpText(
       'after',
       [
         '',
         'Members post signed proposals to POST /v1/proposals (npm run member does it beside a node).',
         'Reading: GET / (dashboard), /metrics (Prometheus), /v1/slots/:slot, /v1/events?from=&to=,',
-        '/v1/members/:key/metrics?epoch=N, /v1/reports/:epoch, /v1/waitlist (with --waitlist), /v1/backfill/:slot (with --backfill-ledger).',
+        '/v1/members/:key/metrics?epoch=N, /v1/reports/:epoch, /v1/waitlist (with --waitlist), /v1/backfill/:slot (with --backfill-ledger),',
+        '/v1/replicas (with --replica).',
+        '',
+        'Replicas: run one per machine, each with its own --replica name, the same --etcd cluster and the',
+        "same --relay (the gateway's, npm run relay); members deliver to every replica (npm run member",
+        '-- --emitter URL1 --emitter URL2 …). Exactly one block per slot is handed on, by the replica that',
+        'decided it, or by another if that one dies first; the replica that leads posts the reports.',
       ].join('\n'),
     )
     .action(async (o: EmitterOptions) => {
@@ -113,10 +138,21 @@ export function emitterCommand(): Command {
       } else if (o.backfillEpoch !== undefined || o.backfillSeed !== undefined || o.backfillPreviousLedger !== undefined || o.backfillPreviousSeed !== undefined) {
         throw new UsageError('the --backfill-… options go with --backfill-ledger', { field: 'backfill-ledger' });
       }
+      if (o.replica !== undefined) {
+        if (!o.etcd) throw new UsageError('--replica: replicas agree through etcd; give its client URLs with --etcd', { field: 'etcd' });
+        if (!o.relay) throw new UsageError("--replica: replicas hand winners to one place, the gateway's relay; give it with --relay (npm run relay runs one)", { field: 'relay' });
+      } else if (o.etcd !== undefined || o.advertise !== undefined) {
+        throw new UsageError('--etcd and --advertise go with --replica', { field: 'replica' });
+      }
       const session = await PoolSession.open({ root, alias: o.alias, log: progress });
       const operator = await session.key(o.operator);
       const oracle = o.bridge ? await session.key(o.oracle) : undefined;
-      const dataDir = resolve(root, o.data ?? `state/emitter-${o.alias}`);
+      const dataDir = resolve(root, o.data ?? `state/emitter-${o.alias}${o.replica ? `-${o.replica}` : ''}`);
+      let agreement: Agreement | undefined;
+      if (o.replica !== undefined) {
+        progress(`replica ${o.replica}: joining the etcd cluster at ${o.etcd!.join(', ')}…`);
+        agreement = await EtcdAgreement.start({ endpoints: o.etcd!, replica: o.replica, ...(o.advertise ? { url: o.advertise } : {}), poolTag: poolTagOf(session.client().dac.address).toString(), onStatus: progress });
+      }
       const backfill = o.backfillLedger !== undefined ? await backfillChecks(root, o, session.chain.proofsEnabled) : undefined;
       const { service, clock, strategy } = await startPoolEmitter({
         session,
@@ -135,6 +171,7 @@ export function emitterCommand(): Command {
         threads: o.threads,
         ...(o.waitlist ? { waitlist: { ...(o.waitlistPeer ? { peers: o.waitlistPeer } : {}), settleSlots: o.waitlistSettle } } : {}),
         ...(backfill ? { backfill } : {}),
+        ...(agreement ? { agreement } : {}),
         progress,
       });
       const url = await service.listen(o.port, o.host).catch(async (e: unknown) => {
@@ -142,8 +179,9 @@ export function emitterCommand(): Command {
         await service.stop();
         throw e;
       });
+      if (agreement && o.advertise === undefined) await agreement.advertise(url);
       progress(`dashboard: ${url}/`);
-      progress(`emitter for the pool of alias '${o.alias}': strategy ${strategy}, slot ${clock.currentSlot()} (${o.slotSeconds} s slots), ${session.client().mirror.activeMembers().length} members, data in ${dataDir}${oracle ? '; the bridge reports each epoch' : ''}`);
+      progress(`emitter for the pool of alias '${o.alias}': strategy ${strategy}, slot ${clock.currentSlot()} (${o.slotSeconds} s slots), ${session.client().mirror.activeMembers().length} members, data in ${dataDir}${oracle ? `; the bridge reports each epoch${o.replica ? ' (from the replica that leads)' : ''}` : ''}${o.replica ? `; replica ${o.replica} of the emitter, agreeing through etcd, handing winners to ${o.relay}` : ''}`);
       progress('Ctrl-C to stop');
       await new Promise<void>((done) => {
         const stop = () => {

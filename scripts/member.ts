@@ -13,7 +13,7 @@ import { command, progress, urlOption } from './cli.js';
 
 interface MemberOptions {
   daemon?: string;
-  emitter: string;
+  emitter: string[];
   key: string;
   producer?: string;
   blocksFile?: string;
@@ -38,7 +38,7 @@ function designationFile(dir: string, slot: number): Promise<unknown> {
 /** `mina-pool member`: beside a member's node, delivers each block the node produces to the pool's emitter. */
 export function memberCommand(): Command {
   return command('member', "beside your node: deliver each block it produces to the pool's emitter, signed with your member key")
-    .requiredOption('--emitter <url>', "the pool's emitter (http://host:8480)", urlOption(['http', 'https', 'ws', 'wss']))
+    .option('--emitter <url>', "the pool's emitter (http://host:8480); again for each replica of a replicated emitter: every one gets each block", (v: string, all: string[] = []) => [...all, urlOption(['http', 'https', 'ws', 'wss'])(v)])
     .requiredOption('--key <file>', 'your member key file ({ privateKey, publicKey })')
     .option('--daemon <url>', "your node's GraphQL (http://127.0.0.1:3085/graphql): its newBlock subscription, or the state hashes in file mode", urlOption(['http', 'https', 'ws', 'wss']))
     .option('--producer <B62>', "the block producer key of your node (default: the member key's)", publicKey)
@@ -60,6 +60,8 @@ export function memberCommand(): Command {
       ].join('\n'),
     )
     .action(async (o: MemberOptions) => {
+      if (!o.emitter?.length) throw new UsageError("give the pool's emitter with --emitter URL (once per replica)", { field: 'emitter' });
+      if (new Set(o.emitter).size !== o.emitter.length) throw new UsageError('an emitter is given twice', { field: 'emitter' });
       if (!o.daemon) throw new UsageError('give your node\'s GraphQL with --daemon (the subscription, or in file mode the state hashes)', { field: 'daemon' });
       const daemon = o.daemon;
       const key = await readKey(resolve(o.key));
@@ -69,39 +71,55 @@ export function memberCommand(): Command {
       process.once('SIGINT', () => abort.abort());
       process.once('SIGTERM', () => abort.abort());
 
+      // What the pool is, from the first emitter that answers (replicas all say the same).
       let info: PoolInfo | undefined;
       for (let wait = 1_000; !info && !abort.signal.aborted; wait = Math.min(wait * 2, 30_000)) {
-        try {
-          info = await readPoolInfo(o.emitter);
-        } catch (e) {
-          progress(`${e instanceof Error ? e.message : String(e)}; trying again in ${wait / 1000} s`);
+        for (const url of o.emitter) {
+          try {
+            info = await readPoolInfo(url);
+            break;
+          } catch (e) {
+            progress(`${e instanceof Error ? e.message : String(e)}`);
+          }
+        }
+        if (!info) {
+          progress(`no emitter answered; trying again in ${wait / 1000} s`);
           await sleep(wait);
         }
       }
       if (!info) return;
       const designations = o.designations === undefined ? undefined : resolve(o.designations);
-      const deliverer = new Deliverer({ emitter: o.emitter, info, key, receiptsDir: resolve(o.receipts), ...(designations ? { designationOf: (slot) => designationFile(designations, slot) } : {}) });
-      progress(`member ${member} (producer ${producer}) → emitter ${o.emitter} (operator ${info.operator}, ${info.slotMs / 1000} s slots)`);
+      // One deliverer per emitter; with several, each keeps its receipts apart (each replica signs its own).
+      const several = o.emitter.length > 1;
+      const deliverers = o.emitter.map(
+        (url) => new Deliverer({ emitter: url, info: info!, key, receiptsDir: resolve(o.receipts, several ? new URL(url).host.replace(/[^\w.-]/g, '_') : ''), ...(designations ? { designationOf: (slot) => designationFile(designations, slot) } : {}) }),
+      );
+      progress(`member ${member} (producer ${producer}) → emitter ${o.emitter.join(', ')} (operator ${info.operator}, ${info.slotMs / 1000} s slots)`);
 
       const seen = new Set<string>();
       const deliver = async (block: ProducedBlock & { stateHash: string }) => {
         if (seen.has(block.stateHash)) return;
         seen.add(block.stateHash);
         const head = `slot ${block.slot} height ${block.height} block ${block.stateHash}`;
-        let r: Awaited<ReturnType<Deliverer['deliver']>>;
-        try {
-          r = await deliverer.deliver(block, abort.signal);
-        } catch (e) {
-          progress(`${head}: not delivered: ${e instanceof Error ? e.message : String(e)}`);
-          return;
-        }
-        if (r.status === 'accepted') progress(`${head}: receipt at ${new Date(r.receipt.receivedAt).toISOString()} (${r.ms} ms, ${r.attempts} attempt${r.attempts > 1 ? 's' : ''})`);
-        else if (r.status === 'refused') progress(`${head}: refused by the emitter: ${r.code}: ${r.message}`);
-        else progress(`${head}: not delivered before the window closed (${r.attempts} attempts; last: ${r.lastError})`);
+        // To every emitter at once; one receipt is enough (each replica that took it logs it).
+        const outcomes = await Promise.all(
+          deliverers.map((d) =>
+            d.deliver(block, abort.signal).catch((e: unknown) => ({ status: 'failed' as const, message: e instanceof Error ? e.message : String(e) })),
+          ),
+        );
+        const parts = outcomes.map((r, i) => {
+          const who = several ? `${o.emitter[i]}: ` : '';
+          if (r.status === 'accepted') return `${who}receipt at ${new Date(r.receipt.receivedAt).toISOString()} (${r.ms} ms, ${r.attempts} attempt${r.attempts > 1 ? 's' : ''})`;
+          if (r.status === 'refused') return `${who}refused by the emitter: ${r.code}: ${r.message}`;
+          if (r.status === 'failed') return `${who}not delivered: ${r.message}`;
+          return `${who}not delivered before the window closed (${r.attempts} attempts; last: ${r.lastError})`;
+        });
+        const receipts = outcomes.filter((r) => r.status === 'accepted').length;
+        progress(several ? `${head}: ${receipts} of ${outcomes.length} emitters gave a receipt\n  ${parts.join('\n  ')}` : `${head}: ${parts[0]}`);
       };
       const ours = (b: ProducedBlock) => b.creator === producer;
       const notices = o.waitlist
-        ? watchWaitlist({ emitter: o.emitter, producer, everyMs: Math.max(1_000, Math.floor(info.slotMs / 6)), signal: abort.signal, onNotice: (n) => progress(n.text), onStatus: progress })
+        ? watchWaitlist({ emitter: o.emitter[0]!, producer, everyMs: Math.max(1_000, Math.floor(info.slotMs / 6)), signal: abort.signal, onNotice: (n) => progress(n.text), onStatus: progress })
         : Promise.resolve();
 
       try {

@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   vrf: async () => (await import('./vrf.js')).vrfCommand(),
   emitter: async () => (await import('./emitter.js')).emitterCommand(),
   member: async () => (await import('./member.js')).memberCommand(),
+  relay: async () => (await import('./relay.js')).relayCommand(),
   report: async () => (await import('./report.js')).reportCommand(),
   bench: async () => (await import('./bench.js')).benchCommand(),
 };

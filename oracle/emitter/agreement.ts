@@ -78,6 +78,8 @@ export interface Agreement {
   markEmitted(e: EmittedRecord): Promise<void>;
   /** Takes (or keeps) a role only one replica plays at a time (the bridge); true when this replica has it. */
   lead(role: string): Promise<boolean>;
+  /** Registers the URL the other replicas reach this one at (once it listens). */
+  advertise(url: string): Promise<void>;
   health(): AgreementHealth;
   close(): Promise<void>;
 }
@@ -130,11 +132,15 @@ export class EtcdAgreement implements Agreement {
   private closed = false;
   private readonly timer: NodeJS.Timeout;
   private readonly now: () => number;
+  private url?: string;
+  private readonly startedAt: number;
 
   private constructor(private readonly o: EtcdAgreementOptions) {
     this.replica = o.replica;
     this.now = o.now ?? Date.now;
     this.since = this.now();
+    this.startedAt = this.now();
+    if (o.url) this.url = o.url;
     this.prefix = `/mina-pool/${o.poolTag}/`;
     const timeout = o.requestTimeoutMs ?? 500;
     this.client = new Etcd3({
@@ -178,9 +184,18 @@ export class EtcdAgreement implements Agreement {
       this.o.onStatus?.(`agreement: replica ${this.replica}'s lease expired (${e.message}); taking a new one`);
       void this.retrying('take a new lease', () => this.newLease()).catch(() => undefined);
     });
-    const info: ReplicaInfo = { id: this.replica, ...(this.o.url ? { url: this.o.url } : {}), startedAt: this.now() };
-    await lease.put(this.key(`replicas/${this.replica}`)).value(JSON.stringify(info));
+    await this.register(lease);
     this.ok();
+  }
+
+  private async register(lease: Lease): Promise<void> {
+    const info: ReplicaInfo = { id: this.replica, ...(this.url ? { url: this.url } : {}), startedAt: this.startedAt };
+    await lease.put(this.key(`replicas/${this.replica}`)).value(JSON.stringify(info));
+  }
+
+  async advertise(url: string): Promise<void> {
+    this.url = url;
+    await this.retrying('register its URL', () => this.register(this.lease));
   }
 
   private key(rest: string): string {

@@ -51,6 +51,8 @@ export interface PoolEmitterOptions {
   watchIntervalMs?: number;
   /** Keep the live backfill waitlist from the daemon at `daemonUrl` (the window is the pool's). */
   waitlist?: { peers?: readonly string[]; settleSlots?: number; intervalMs?: number };
+  /** Run as one of several replicas agreeing through etcd (the service closes it when it stops). */
+  agreement?: EmitterServiceOptions['agreement'];
   /** With `waitlist`: each slot's live commitment from these ledgers, and designated producers' proofs checked at the intake. */
   backfill?: EmitterServiceOptions['backfill'];
   /** Reward per counted block, nanomina. */
@@ -102,6 +104,7 @@ export async function startPoolEmitter(o: PoolEmitterOptions): Promise<{ service
     ...(o.daemonUrl ? { watch: { url: o.daemonUrl, ...(o.confirmations !== undefined ? { confirmations: o.confirmations } : {}), ...(o.watchIntervalMs ? { intervalMs: o.watchIntervalMs } : {}) } } : {}),
     ...(o.waitlist ? { waitlist: { url: waitlistDaemon(o), window: params.backfillWindow, ...o.waitlist } } : {}),
     ...(o.backfill ? { backfill: o.backfill } : {}),
+    ...(o.agreement ? { agreement: o.agreement } : {}),
     ...(oracle
       ? { bridge: { create: (log) => new Bridge({ log, client, oracle, dir: join(o.dataDir, 'reports'), perBlock: o.perBlock, basis: o.daemonUrl ? 'canonical' : 'emitted', progress: o.progress }), delaySlots: o.reportDelaySlots } }
       : {}),

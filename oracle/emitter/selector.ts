@@ -256,11 +256,17 @@ export class Selector {
   private async close(slot: number): Promise<boolean> {
     const { log, clock, agreement } = this.deps;
     if (agreement && !log.decision(slot)) {
-      try {
-        await this.apply(await agreement.propose({ kind: 'missed', slot, replica: agreement.replica, at: clock.now() }));
-      } catch (e) {
-        this.agreementFailed(slot, e);
-        return false;
+      // A proposal taken here (perhaps while etcd did not answer) is proposed first; "missed" only without one.
+      const held = log.proposals(slot).length > 0;
+      if (held) await this.agree(slot, true);
+      if (!log.decision(slot)) {
+        if (held) return false;
+        try {
+          await this.apply(await agreement.propose({ kind: 'missed', slot, replica: agreement.replica, at: clock.now() }));
+        } catch (e) {
+          this.agreementFailed(slot, e);
+          return false;
+        }
       }
     }
     if (log.closeSlot(slot, clock.now()) && !log.decision(slot)) this.deps.onMissed?.(slot);
