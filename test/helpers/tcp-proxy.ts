@@ -16,9 +16,10 @@ export class TcpProxy {
   ) {}
 
   static async start(target: { host: string; port: number }): Promise<TcpProxy> {
-    let proxy: TcpProxy | undefined;
-    const server = createServer((client) => {
-      const p = proxy!;
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const p = new TcpProxy(server, (server.address() as { port: number }).port);
+    server.on('connection', (client) => {
       p.sockets.add(client);
       client.on('close', () => p.sockets.delete(client));
       client.on('error', () => client.destroy());
@@ -31,9 +32,7 @@ export class TcpProxy {
       client.pipe(upstream);
       upstream.pipe(client);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    proxy = new TcpProxy(server, (server.address() as { port: number }).port);
-    return proxy;
+    return p;
   }
 
   get url(): string {
