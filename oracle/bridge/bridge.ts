@@ -6,6 +6,7 @@ import { PoolError } from '../errors.js';
 import { readJsonFileIfExists, writeJsonAtomic } from '../json-file.js';
 import type { PoolClient } from '../pool/client.js';
 import { epochSlots } from '../emitter/metrics.js';
+import { combinedHead, eventsFromEmitter, mergeReplicaEvents, type ReplicaLog } from './merge.js';
 import { buildReport, reportFileSchema, type ReportFile } from './report.js';
 
 /**
@@ -29,6 +30,11 @@ export interface BridgeDeps {
   perBlock: bigint;
   /** Count canonical blocks (when a chain watcher runs) or emitted ones. */
   basis: 'canonical' | 'emitted';
+  /**
+   * Among replicas: this replica's name and the others' URLs (those up); the report is built from
+   * the merged logs of this replica and every other that answers, and names them.
+   */
+  replicas?: { self: string; peers: () => { replica: string; url?: string }[] };
   progress?: Log;
 }
 
@@ -54,12 +60,40 @@ export class Bridge {
     if (existing) return existing;
     const { log, client } = this.deps;
     const { fromSlot, toSlot } = epochSlots(epoch);
-    // One synchronous read: the events and the head are of the same moment.
-    const head = log.head();
-    const events = log.eventsOfSlots(fromSlot, toSlot);
-    const report = buildReport({ epoch, events, head, indexOf: (k) => client.mirror.indexOf(k), policy: client.mirror.params.rewardPolicy, perBlock: this.deps.perBlock, basis: this.deps.basis });
+    const common = { epoch, indexOf: (k: string) => client.mirror.indexOf(k), policy: client.mirror.params.rewardPolicy, perBlock: this.deps.perBlock, basis: this.deps.basis };
+    let report: ReportFile;
+    if (this.deps.replicas) {
+      const logs = await this.replicaLogs(this.deps.replicas);
+      report = buildReport({ ...common, events: mergeReplicaEvents(logs).filter((e) => e.slot >= fromSlot && e.slot <= toSlot), head: combinedHead(logs), replicas: logs });
+    } else {
+      // One synchronous read: the events and the head are of the same moment.
+      const head = log.head();
+      report = buildReport({ ...common, events: log.eventsOfSlots(fromSlot, toSlot), head });
+    }
     await writeJsonAtomic(join(this.deps.dir, Bridge.fileName(epoch)), report);
     return report;
+  }
+
+  /** This replica's log and the logs of the other replicas that answer (a replica down is left out, and named). */
+  private async replicaLogs(r: NonNullable<BridgeDeps['replicas']>): Promise<(ReplicaLog & { url?: string })[]> {
+    const { log } = this.deps;
+    const progress = this.deps.progress ?? (() => {});
+    const head = log.head();
+    const logs: (ReplicaLog & { url?: string })[] = [{ replica: r.self, events: log.events(1, head.seq, Number.MAX_SAFE_INTEGER), head }];
+    for (const peer of r.peers()) {
+      if (peer.replica === r.self) continue;
+      if (!peer.url) {
+        progress(`bridge: replica ${peer.replica} has no URL registered: its log is left out`);
+        continue;
+      }
+      try {
+        logs.push({ replica: peer.replica, url: peer.url, ...(await eventsFromEmitter(peer.url)) });
+      } catch (e) {
+        progress(`bridge: the log of replica ${peer.replica} is left out: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    progress(`bridge: drawing on the logs of ${logs.map((l) => `${l.replica} (${l.head.seq} events)`).join(', ')}`);
+    return logs;
   }
 
   /** Builds (once) and posts (once) the epoch's report; one epoch at a time. */

@@ -57,6 +57,11 @@ export const reportFileSchema = z.object({
   slots: z.object({ from: z.number().int(), to: z.number().int() }),
   /** The log's head when the report was made: its sequence number, sha256 and the field posted. */
   eventLog: z.object({ seq: z.number().int().min(0), hash: z.string().regex(/^[0-9a-f]{64}$/), field: decimal }),
+  /**
+   * Among replicas: the logs the report drew on (merged), each with its head; `eventLog` is then
+   * their combined head (sha256 over `replica:head` lines, sorted by replica).
+   */
+  replicas: z.array(z.object({ replica: z.string(), url: z.string().optional(), seq: z.number().int().min(0), hash: z.string().regex(/^[0-9a-f]{64}$/) })).optional(),
   policy: z.object({ number: z.number().int(), name: z.string(), rule: z.string() }),
   reward: z.object({ nanomina: decimal, basis: z.enum(['canonical', 'emitted']), blocks: z.number().int().min(0), perBlock: decimal }),
   metricsRoot: decimal,
@@ -90,6 +95,8 @@ export interface BuildOptions {
   perBlock: bigint;
   /** Count canonical blocks (a chain watcher runs) or emitted ones (none does). */
   basis: 'canonical' | 'emitted';
+  /** Among replicas: the logs merged into `events`, named in the report (`head` is their combined head). */
+  replicas?: { replica: string; url?: string; head: { seq: number; hash: string } }[];
 }
 
 /** Builds an epoch's report from the log. */
@@ -111,6 +118,7 @@ export function buildReport(o: BuildOptions): ReportFile {
     epoch: o.epoch,
     slots: { from: fromSlot, to: toSlot },
     eventLog: { seq: o.head.seq, hash: o.head.hash, field: eventLogField(o.head.hash).toString() },
+    ...(o.replicas ? { replicas: o.replicas.map((r) => ({ replica: r.replica, ...(r.url ? { url: r.url } : {}), seq: r.head.seq, hash: r.head.hash })) } : {}),
     policy: { number: o.policy, name: policy.name, rule: policy.rule },
     reward: { nanomina: (BigInt(blocks) * o.perBlock).toString(), basis: o.basis, blocks, perBlock: o.perBlock.toString() },
     metricsRoot: tree.getRoot().toString(),

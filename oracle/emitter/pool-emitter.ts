@@ -106,7 +106,24 @@ export async function startPoolEmitter(o: PoolEmitterOptions): Promise<{ service
     ...(o.backfill ? { backfill: o.backfill } : {}),
     ...(o.agreement ? { agreement: o.agreement } : {}),
     ...(oracle
-      ? { bridge: { create: (log) => new Bridge({ log, client, oracle, dir: join(o.dataDir, 'reports'), perBlock: o.perBlock, basis: o.daemonUrl ? 'canonical' : 'emitted', progress: o.progress }), delaySlots: o.reportDelaySlots } }
+      ? {
+          bridge: {
+            create: (log) => {
+              const agreement = o.agreement;
+              return new Bridge({
+                log,
+                client,
+                oracle,
+                dir: join(o.dataDir, 'reports'),
+                perBlock: o.perBlock,
+                basis: o.daemonUrl ? 'canonical' : 'emitted',
+                ...(agreement ? { replicas: { self: agreement.replica, peers: () => agreement.health().replicas.map((r) => ({ replica: r.id, ...(r.url ? { url: r.url } : {}) })) } } : {}),
+                progress: o.progress,
+              });
+            },
+            delaySlots: o.reportDelaySlots,
+          },
+        }
       : {}),
     ...(oracle && o.backfill
       ? { compensation: { create: (log, planOf) => new Compensations({ log, client, oracle, dir: join(o.dataDir, 'reports'), planOf, basis: o.daemonUrl ? 'canonical' : 'emitted', progress: o.progress }) } }
