@@ -14,6 +14,9 @@ export interface SlotView {
   start: number;
   status: 'open' | 'decided' | 'emitted' | 'missed';
   winner?: string;
+  /** Among replicas: the replica whose decision stood, and the one that forwarded the block. */
+  decidedBy?: string;
+  forwardedBy?: string;
   chain?: 'canonical' | 'orphaned';
   proposals: { member: string; blockHash: string; receivedAt: number; outcome: ProposalOutcome }[];
   refusals: { member?: string; code: string; at: number }[];
@@ -34,12 +37,14 @@ export function slotViews(events: readonly LoggedEvent[], fromSlot: number, toSl
       case 'selected': {
         v.status = 'decided';
         v.winner = e.member;
+        if (typeof e.data?.replica === 'string') v.decidedBy = e.data.replica;
         const p = proposal();
         if (p) p.outcome = 'selected';
         break;
       }
       case 'emitted': {
         v.status = 'emitted';
+        if (typeof e.data?.replica === 'string') v.forwardedBy = e.data.replica;
         const p = proposal();
         if (p) p.outcome = 'emitted';
         break;
@@ -82,6 +87,9 @@ export const DASHBOARD_HTML = `<!doctype html>
   #error { color: #b00; }
   #waitlist { color: #555; margin-bottom: .6em; }
   #waitlist.ours { color: #135; background: #e6f0ff; border-left: 4px solid #4a7bd0; padding: .3em .6em; }
+  #replicas { color: #555; margin-bottom: .6em; }
+  #replicas.cut { color: #900; background: #fdecec; border-left: 4px solid #c33; padding: .3em .6em; }
+  #replicas b.down { color: #c33; }
   svg text { font-size: 11px; }
 </style>
 </head>
@@ -96,6 +104,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   <span><i style="background:#fbe3e3;border:1px solid #c33"></i>missed slot</span>
   <span><i style="background:#f4f4f4"></i>open window</span>
 </div>
+<div id="replicas" hidden></div>
 <div id="waitlist" hidden></div>
 <div id="error"></div>
 <svg id="windows" xmlns="http://www.w3.org/2000/svg"></svg>
@@ -117,6 +126,7 @@ function draw(d) {
   const span = d.window.earlyMs + d.window.closeMs;
   svg.setAttribute('width', labelW + colW * d.slots.length + 10);
   svg.setAttribute('height', top + rowH * Math.max(members.length, 1) + 30);
+  const bottom = top + rowH * Math.max(members.length, 1) + 14;
   members.forEach((m, i) => svg.appendChild(el('text', { x: 4, y: top + i * rowH + 13 }, d.names[m] || short(m))));
   d.slots.forEach((s, j) => {
     const x = labelW + j * colW;
@@ -135,8 +145,28 @@ function draw(d) {
       r.appendChild(el('title', {}, (d.names[p.member] || p.member) + ': ' + p.outcome + ' ' + p.blockHash + ' at +' + (p.receivedAt - s.start) + ' ms'));
       g.appendChild(r);
     }
+    // Among replicas: which replica handed the block on.
+    if (s.forwardedBy) g.appendChild(el('text', { x: x + 2, y: bottom, fill: '#2a7d36', class: 'forwarder' }, '→ ' + s.forwardedBy));
     svg.appendChild(g);
   });
+}
+function showReplicas(r) {
+  const line = document.getElementById('replicas');
+  line.hidden = !r;
+  if (!r) return;
+  line.className = r.connected ? '' : 'cut';
+  line.replaceChildren();
+  const since = new Date(r.since).toLocaleTimeString();
+  line.append(r.connected
+    ? 'replica ' + r.replica + ' · etcd reached · replicas up: '
+    : 'replica ' + r.replica + ' is cut off from etcd since ' + since + ': it decides and forwards nothing · replicas up as last seen: ');
+  r.replicas.forEach((x, i) => {
+    const b = document.createElement('b');
+    b.textContent = x.id + (x.id === r.replica ? ' (this one)' : '');
+    b.dataset.replica = x.id;
+    line.append(i ? ', ' : '', b);
+  });
+  line.dataset.connected = String(r.connected);
 }
 function showWaitlist(w, names) {
   const line = document.getElementById('waitlist');
@@ -159,6 +189,7 @@ async function refresh() {
     document.getElementById('summary').textContent = 'slot ' + d.currentSlot + ' · strategy ' + d.strategy + ' · ' + d.members.length + ' members · emitted ' + d.totals.emitted + ', missed ' + d.totals.missed + ' in view · ' + (d.slotMs / 1000) + ' s slots';
     document.getElementById('error').textContent = '';
     showWaitlist(d.waitlist, d.names);
+    showReplicas(d.replicas);
     draw(d);
     document.body.dataset.ready = 'true';
   } catch (e) {

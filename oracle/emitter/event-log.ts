@@ -55,6 +55,8 @@ export interface Decision {
   emittedAt?: number;
   /** When the sink's consumer could take the block (reported with an emission, not stored). */
   handedAt?: number;
+  /** Among replicas, the replica that forwarded it (reported with an emission, not stored). */
+  forwardedBy?: string;
 }
 
 /** How a slot is decided: `pick` chooses among its accepted proposals (arrival order) or returns `undefined` to wait. */

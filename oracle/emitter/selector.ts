@@ -72,6 +72,10 @@ export interface SelectorDeps {
   onStatus?: (message: string, context: Record<string, unknown>) => void;
   /** Among replicas: how often decisions held by other replicas are followed (default 250 ms). */
   followMs?: number;
+  /** Among replicas: each proposal to etcd, with the time its answer took (ms). */
+  onAgreed?: (ms: number) => void;
+  /** Among replicas: a slot whose forwarding this replica took over. */
+  onTakeover?: (slot: number) => void;
 }
 
 /** How far back, in slots, a replica follows decisions not yet emitted (a daemon's frontier). */
@@ -133,7 +137,9 @@ export class Selector {
       const pick = this.pick(log.proposals(slot), final);
       if (!pick) return;
       const mine: SlotOutcome = { kind: 'decided', slot, member: pick.member, blockHash: pick.blockHash, replica: agreement!.replica, at: clock.now() };
+      const t0 = performance.now();
       const agreed = await agreement!.propose(mine);
+      this.deps.onAgreed?.(performance.now() - t0);
       // The forwarding came with the decision when the outcome that stands is the one just proposed.
       await this.apply(agreed, agreed.kind === 'decided' && agreed.replica === mine.replica && agreed.at === mine.at ? pick.proposal.payload : undefined);
     })()
@@ -177,7 +183,7 @@ export class Selector {
         await this.deps.sink.deliver({ slot: decision.slot, member: decision.member, blockHash: decision.blockHash, payload: block }, () => (handedAt = this.deps.clock.now()));
         const at = this.deps.clock.now();
         const replica = this.deps.agreement?.replica;
-        if (this.deps.log.markEmitted(decision.slot, at, this.deps.sink.name, handedAt, replica)) this.deps.onEmitted?.({ ...decision, emittedAt: at, handedAt: handedAt ?? at });
+        if (this.deps.log.markEmitted(decision.slot, at, this.deps.sink.name, handedAt, replica)) this.deps.onEmitted?.({ ...decision, emittedAt: at, handedAt: handedAt ?? at, ...(replica !== undefined ? { forwardedBy: replica } : {}) });
         if (this.deps.agreement) {
           // The others stop waiting for this slot once etcd has the record (tried again until it does).
           this.unrecorded.set(decision.slot, { blockHash: decision.blockHash, at });
@@ -235,7 +241,7 @@ export class Selector {
           this.deps.onError?.('etcd records another block emitted than the one agreed here', { slot: d.slot, agreed: d.blockHash, emitted: e.blockHash });
           continue;
         }
-        if (log.markEmitted(d.slot, e.at, `replica ${e.replica}`, e.at, e.replica)) this.deps.onEmitted?.({ ...d, emittedAt: e.at, handedAt: e.at });
+        if (log.markEmitted(d.slot, e.at, `replica ${e.replica}`, e.at, e.replica)) this.deps.onEmitted?.({ ...d, emittedAt: e.at, handedAt: e.at, forwardedBy: e.replica });
         continue;
       }
       const holder = await agreement.forwarder(d.slot);
@@ -243,7 +249,10 @@ export class Selector {
       // Only a replica that has the block can hand it on.
       if (!log.proposal(d.slot, d.member, d.blockHash)) continue;
       if (!(await agreement.claimForwarding(d.slot))) continue;
-      if (holder === undefined) this.deps.onStatus?.(`slot ${d.slot}: its forwarder is gone; replica ${agreement.replica} hands on the agreed block`, { slot: d.slot });
+      if (holder === undefined) {
+        this.deps.onStatus?.(`slot ${d.slot}: its forwarder is gone; replica ${agreement.replica} hands on the agreed block`, { slot: d.slot });
+        this.deps.onTakeover?.(d.slot);
+      }
       await this.emit(d);
     }
   }

@@ -4,6 +4,7 @@ import type { WaitlistView } from '../backfill/follow.js';
 import type { SlotCommitmentView } from '../backfill/slot-commitment.js';
 import { b62 } from '../config.js';
 import { SLOTS_PER_EPOCH } from '../../contracts/types.js';
+import type { AgreementHealth } from './agreement.js';
 import { DASHBOARD_HTML, slotViews } from './dashboard.js';
 import type { EventLog } from './event-log.js';
 import type { Intake } from './intake.js';
@@ -35,6 +36,8 @@ export interface ServerDeps {
   waitlist?: () => WaitlistView;
   /** The live commitment of a slot (`GET /v1/backfill/:slot`), when the oracle holds the epoch's staking ledgers. */
   slotCommitment?: (slot: number) => { view?: SlotCommitmentView; problem?: string };
+  /** Among replicas: this one's connection to etcd and the replicas up (`GET /v1/replicas`, the dashboard). */
+  replicas?: () => AgreementHealth;
 }
 
 const slotParams = z.object({ slot: z.coerce.number().int().min(0).max(2 ** 32 - 1) });
@@ -170,7 +173,13 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       totals: { emitted: views.filter((v) => v.status === 'emitted').length, missed: views.filter((v) => v.status === 'missed').length },
       slots: views,
       waitlist: waitlistLine(deps.waitlist?.()),
+      replicas: deps.replicas?.() ?? null,
     };
+  });
+
+  app.get('/v1/replicas', async (_request, reply) => {
+    if (!deps.replicas) return reply.status(404).send({ code: 'NO_REPLICAS', message: 'this emitter runs alone (npm run emitter -- --replica NAME --etcd URLS to run replicas)' });
+    return deps.replicas();
   });
 
   app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(DASHBOARD_HTML));

@@ -144,7 +144,8 @@ export class EmitterService {
     const crypto = await CryptoPool.start({ threads: o.threads ?? 2, signingKey: o.operator.privateKey });
     await crypto.warm(o.membership.members());
     if (o.strategy === 'first-delivered') warmKeys(o.membership.members());
-    const metrics = new EmitterMetrics({ backlog: () => crypto.backlog });
+    const agreement = o.agreement;
+    const metrics = new EmitterMetrics({ backlog: () => crypto.backlog, ...(agreement ? { agreement: () => agreement.health() } : {}) });
     const receipts = await ReceiptSigner.create({ operator: o.operator.publicKey, poolTag: o.poolTag, certify: (f) => crypto.sign(f) });
     const sink = o.sink ?? new SpoolSink(join(o.dataDir, 'spool'));
     const selector = new Selector({
@@ -160,7 +161,14 @@ export class EmitterService {
         metrics.sinkFailed();
         progress(`emitter: ${message}`, context);
       },
-      ...(o.agreement ? { agreement: o.agreement, onStatus: (message: string, context: Record<string, unknown>) => progress(`agreement: ${message}`, context) } : {}),
+      ...(o.agreement
+        ? {
+            agreement: o.agreement,
+            onStatus: (message: string, context: Record<string, unknown>) => progress(`agreement: ${message}`, context),
+            onAgreed: (ms: number) => metrics.agreed(ms),
+            onTakeover: () => metrics.tookOver(),
+          }
+        : {}),
     });
     const maxPayloadBytes = o.maxPayloadBytes ?? 4 * 1024 * 1024;
     if (o.backfill && !o.waitlist) throw new Error('the live backfill commitment needs the live waitlist (waitlist option)');
@@ -208,6 +216,7 @@ export class EmitterService {
       ...(bridge ? { report: (epoch: number) => bridge.reportFile(epoch) } : {}),
       ...(waitlist ? { waitlist: waitlist.view } : {}),
       ...(slotCommitment ? { slotCommitment } : {}),
+      ...(agreement ? { replicas: () => agreement.health() } : {}),
     });
     const service = new EmitterService(o, { log, crypto, app, metrics, selector, ...(bridge ? { bridge } : {}), ...(compensations ? { compensations } : {}), ...(waitlist ? { waitlist } : {}) });
     service.startLoops();

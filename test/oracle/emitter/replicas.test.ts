@@ -11,6 +11,8 @@ import { buildRelay } from '../../../oracle/emitter/relay.js';
 import { EmitterService, fixedMembers } from '../../../oracle/emitter/service.js';
 import { HttpSink } from '../../../oracle/emitter/sink.js';
 import { ManualTime, SlotClock } from '../../../oracle/emitter/slot-clock.js';
+import { launchChromium } from '../../helpers/browser.js';
+import { TcpProxy } from '../../helpers/tcp-proxy.js';
 import { until } from '../../helpers/wait.js';
 
 /**
@@ -37,6 +39,7 @@ describe('emitter replicas agreeing through etcd', () => {
   let etcd: LocalEtcd;
   let relay: FastifyInstance;
   let relayUrl: string;
+  const proxies: TcpProxy[] = [];
   const relayed: { slot: number; blockHash: string; stored: boolean }[] = [];
   const replicas: { service: EmitterService; url: string; lines: string[] }[] = [];
   const time = new ManualTime(100 * SLOT_MS);
@@ -48,9 +51,12 @@ describe('emitter replicas agreeing through etcd', () => {
     etcd = await LocalEtcd.start({ dir: join(dir, 'etcd') });
     relay = buildRelay({ spoolDir: join(dir, 'gateway'), onBlock: (b) => relayed.push(b) });
     relayUrl = `${await relay.listen({ port: 0, host: '127.0.0.1' })}/v1/blocks`;
+    // r3 reaches etcd through proxies the test can cut.
+    for (const m of etcd.members) proxies.push(await TcpProxy.start({ host: '127.0.0.1', port: Number(new URL(m.clientUrl).port) }));
     for (const id of ['r1', 'r2', 'r3']) {
       const lines: string[] = [];
-      const agreement = await EtcdAgreement.start({ endpoints: etcd.endpoints, replica: id, poolTag: POOL_TAG, onStatus: (m) => lines.push(m) });
+      const endpoints = id === 'r3' ? proxies.map((p) => p.url) : etcd.endpoints;
+      const agreement = await EtcdAgreement.start({ endpoints, replica: id, poolTag: POOL_TAG, onStatus: (m) => lines.push(m) });
       const service = await EmitterService.start({
         dataDir: join(dir, id),
         clock,
@@ -64,13 +70,16 @@ describe('emitter replicas agreeing through etcd', () => {
         agreement,
         progress: (m) => lines.push(m),
       });
-      replicas.push({ service, url: await service.listen(0), lines });
+      const url = await service.listen(0);
+      await agreement.advertise(url);
+      replicas.push({ service, url, lines });
     }
   }, 60_000);
 
   afterAll(async () => {
     for (const r of replicas) await r.service.stop();
     await relay?.close();
+    for (const p of proxies) await p.stop();
     await etcd?.stop();
     await rm(dir, { recursive: true, force: true });
   });
@@ -111,4 +120,38 @@ describe('emitter replicas agreeing through etcd', () => {
     }
     expect(relayed.filter((b) => b.slot === 103 || b.slot === 104).map((b) => b.slot)).toEqual([103]);
   }, 30_000);
+
+  it('shows each replica and who forwarded each block: GET /v1/replicas, the metrics, the dashboard in a browser; a replica cut off says so', async () => {
+    const health = (await (await fetch(`${replicas[0]!.url}/v1/replicas`)).json()) as { replica: string; connected: boolean; replicas: { id: string; url?: string }[] };
+    expect(health).toMatchObject({ replica: 'r1', connected: true });
+    expect(health.replicas.map((r) => [r.id, r.url])).toEqual(replicas.map((r, i) => [`r${i + 1}`, r.url]));
+    const metrics = await (await fetch(`${replicas[0]!.url}/metrics`)).text();
+    expect(metrics).toMatch(/^emitter_replica_connected 1$/m);
+    for (const id of ['r1', 'r2', 'r3']) expect(metrics).toMatch(new RegExp(`^emitter_replica_up\\{replica="${id}"\\} 1$`, 'm'));
+    expect(metrics).toMatch(/^emitter_forwarded_total\{replica="r\d"\} [1-9]/m);
+    expect(metrics).toMatch(/^emitter_agreement_latency_ms_count [1-9]/m);
+    const forwarder = replicas[0]!.service.log.eventsOfSlot(101).find((e) => e.type === 'emitted')!.data!.replica as string;
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${replicas[0]!.url}/`);
+      await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+      expect(await page.locator('#replicas').textContent()).toBe('replica r1 · etcd reached · replicas up: r1 (this one), r2, r3');
+      expect(await page.locator('g[data-slot="101"] text.forwarder').textContent()).toBe(`→ ${forwarder}`);
+      // r3 cut off from etcd: its own page and route say so, and the others see it gone.
+      for (const p of proxies) p.cut();
+      await until(async () => ((await (await fetch(`${replicas[2]!.url}/v1/replicas`)).json()) as { connected: boolean }).connected === false, 'r3 cut off', 10_000);
+      const cutPage = await browser.newPage();
+      await cutPage.goto(`${replicas[2]!.url}/`);
+      await cutPage.waitForSelector('#replicas.cut', { timeout: 15_000 });
+      expect(await cutPage.locator('#replicas').textContent()).toMatch(/^replica r3 is cut off from etcd since .+: it decides and forwards nothing/);
+      expect(replicas[2]!.lines.some((l) => /replica r3 is cut off from etcd/.test(l))).toBe(true);
+      await until(async () => !(await (await fetch(`${replicas[0]!.url}/metrics`)).text()).includes('emitter_replica_up{replica="r3"} 1'), 'r3 gone for r1', 10_000);
+      expect(await (await fetch(`${replicas[0]!.url}/metrics`)).text()).toMatch(/^emitter_replica_up\{replica="r3"\} 0$/m);
+      for (const p of proxies) p.restore();
+      await until(async () => ((await (await fetch(`${replicas[2]!.url}/v1/replicas`)).json()) as { connected: boolean }).connected, 'r3 back', 15_000);
+    } finally {
+      await browser.close();
+    }
+  }, 90_000);
 });
