@@ -1,6 +1,6 @@
 import { fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { setPriority, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_WINDOW, prepareRange, summarise, sweepWindows } from '../oracle/backfill/index.js';
@@ -9,6 +9,7 @@ import { DEFAULT_LEDGER_HINT, defaultLedgerPath } from '../oracle/paths.js';
 import { DEFAULT_SIMULATION, SLOTS_PER_EPOCH, readLedger, simulateEpoch } from '../oracle/sim/index.js';
 import { Option, type Command } from 'commander';
 import { command, oneOf, output, progress } from './cli.js';
+import { percentile, proposalSigner, yieldToServices } from './bench-util.js';
 
 /** One measured task: median wall time over `runs`, and the process's peak RSS. */
 interface Measurement {
@@ -138,6 +139,7 @@ async function proveVrf(): Promise<{ method: string; calls: string[]; proveMs: n
 
 async function child(task: string, input: string): Promise<void> {
   if (task === 'emitter') return emitterChild(input);
+  if (task === 'replica') return (await import('./bench-replicas.js')).replicaChild(input);
   if (task.startsWith('contracts:')) {
     process.send!(await contractTask(task.slice('contracts:'.length), input));
     return;
@@ -203,14 +205,14 @@ async function vrfBench(json: boolean) {
 
 /** `mina-pool bench`: the figures the README reports. */
 export function benchCommand(): Command {
-  return command('bench', 'measure the backfill analysis (time, memory), the off-circuit VRF (evaluations/s), the emitter (proposals/s, arrival to sink) and the contracts (rows, compile and proof times)')
-    .option('--only <part>', 'backfill, vrf, emitter or contracts', oneOf('backfill', 'vrf', 'emitter', 'contracts'))
+  return command('bench', 'measure the backfill analysis (time, memory), the off-circuit VRF (evaluations/s), the emitter (proposals/s, arrival to sink), its replicas (what agreement adds, recovery after a kill) and the contracts (rows, compile and proof times)')
+    .option('--only <part>', 'backfill, vrf, emitter, replicas or contracts', oneOf('backfill', 'vrf', 'emitter', 'replicas', 'contracts'))
     .option('--no-proofs', 'skip proving (the longest part: about 20 minutes here)')
     .option('--json', 'print one JSON object')
     .addOption(new Option('--child <task>').hideHelp())
     .addOption(new Option('--input <file>').hideHelp())
     .addHelpText('after', '\nEach task runs in a child process of its own, so its peak memory and its caches are its own.')
-    .action(async (o: { only?: 'backfill' | 'vrf' | 'emitter' | 'contracts'; proofs: boolean; json?: boolean; child?: string; input?: string }) => {
+    .action(async (o: { only?: 'backfill' | 'vrf' | 'emitter' | 'replicas' | 'contracts'; proofs: boolean; json?: boolean; child?: string; input?: string }) => {
       if (o.child !== undefined) {
         await child(o.child, o.input!);
         return;
@@ -223,7 +225,8 @@ export function benchCommand(): Command {
         const contracts = all || o.only === 'contracts' ? await contractsBench(dir, !o.proofs, o.json ?? false) : undefined;
         // Last: its simulated members lower this process's priority (see emitterBench).
         const emitter = all || o.only === 'emitter' ? await emitterBench(dir, o.json ?? false) : undefined;
-        if (o.json) output(true, '', { backfill, vrf, emitter, contracts });
+        const replicas = all || o.only === 'replicas' ? await (await import('./bench-replicas.js')).replicasBench(dir, o.json ?? false) : undefined;
+        if (o.json) output(true, '', { backfill, vrf, emitter, replicas, contracts });
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
@@ -339,13 +342,10 @@ async function emitterChild(configFile: string): Promise<void> {
   });
 }
 
-/** The nearest-rank percentile: the smallest value with at least p% of the values at or below it. */
-const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)]!;
 
 async function emitterBench(dir: string, json: boolean) {
   const { writeFile } = await import('node:fs/promises');
-  const { Field, PrivateKey, Signature } = await import('o1js');
-  const { fieldToStateHash, stateHashToField } = await import('../oracle/chain/base58.js');
+  const { PrivateKey } = await import('o1js');
   const MEMBERS = 50;
   const BURSTS = 200;
   const STREAM_SLOTS = 30;
@@ -356,11 +356,8 @@ async function emitterBench(dir: string, json: boolean) {
   const ALONE = 100;
   // Slot layout: one warm-up proposal at slot 990, bursts at slots 1000… (one every 2 slots),
   // one member alone at slots 1600…, the stream at slots 2000….
-  const sign = (m: number, slot: number) => {
-    const blockHash = fieldToStateHash(BigInt(slot) * 1000n + BigInt(m) + 1n);
-    const signature = Signature.create(keys[m]!, [Field(poolTag), Field(slot), Field(stateHashToField(blockHash)!)]).toBase58();
-    return JSON.stringify({ slot, member: keys[m]!.toPublicKey().toBase58(), blockHash, payload: { note: 'bench block', slot, pad: 'x'.repeat(2000) }, signature });
-  };
+  const signer = await proposalSigner(poolTag);
+  const sign = (m: number, slot: number) => signer(keys[m]!, m, slot);
   progress(`signing ${MEMBERS * (BURSTS + STREAM_SLOTS)} proposals of ${MEMBERS} members (not measured)…`);
   const warmUp = sign(0, 990);
   const alone = Array.from({ length: ALONE }, (_, k) => sign(k % MEMBERS, 1600 + 2 * k));
@@ -387,11 +384,7 @@ async function emitterBench(dir: string, json: boolean) {
   // The members stand for 50 other machines: on this one they run below the emitter in the
   // scheduler, so they do not take its cores while it works (on Linux, this thread only;
   // the emitter's process started before, at the default priority).
-  try {
-    setPriority(0, 10);
-  } catch {
-    // not permitted: the members compete with the emitter
-  }
+  yieldToServices();
   progress(`${ALONE} slots where one member posts alone…`);
   for (const body of alone) {
     await post(body);

@@ -43,6 +43,12 @@ export interface IntakeDeps {
   designation?: DesignationChecks;
   /** After every rejection (metrics). */
   onRejected?: (code: RejectionCode, member: string | undefined) => void;
+  /**
+   * Among replicas: while a slot's outcome is being agreed, a promise the slot's other
+   * proposals wait for (a moment at most) before their checks and commit, so the event loop
+   * serves the winner's path first. Their arrival time is taken before.
+   */
+  hold?: (slot: number) => Promise<void> | undefined;
 }
 
 /** Inline checks per undecided slot (see {@link IntakeDeps.verifyInline}). */
@@ -93,6 +99,8 @@ export class Intake {
       if (p.designation !== undefined) checkDesignationTime(p.slot, { at, slotStart: clock.slotStart(p.slot), slotMs: clock.slotMs });
       else this.checkWindow(p, at);
       if (!this.deps.membership.isMember(p.member)) throw new ProposalRejected('NOT_MEMBER', `${p.member} is not a member of this pool`, { member: p.member });
+      const held = this.deps.hold?.(p.slot);
+      if (held) await held;
       const earlier = log.proposal(p.slot, p.member, p.blockHash);
       if (earlier) throw duplicate(earlier);
       const fields = [BigInt(this.deps.poolTag), BigInt(p.slot), stateHashToField(p.blockHash)!];

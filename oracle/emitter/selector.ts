@@ -81,6 +81,9 @@ export interface SelectorDeps {
 /** How far back, in slots, a replica follows decisions not yet emitted (a daemon's frontier). */
 const FOLLOW_SLOTS = 290;
 
+/** Among replicas: the longest a proposal waits for its slot's agreement before its own checks go on. */
+const HOLD_MS = 100;
+
 /**
  * Decides slots and hands winners to the sink. The intake applies {@link Selector.onArrival} in
  * the commit that logs a proposal and hands a decision made there to `emitArrivalDecision`; `run` follows the slot clock to apply cut-offs, close
@@ -117,6 +120,16 @@ export class Selector {
     if (this.deps.agreement) return this.agree(slot, final);
     const outcome = this.decideSlot(slot, final);
     if (outcome?.winner) await this.emit(outcome.decision, outcome.winner.proposal.payload);
+  }
+
+  /**
+   * Among replicas: while the slot's outcome is being agreed, what its other proposals wait for
+   * (at most `HOLD_MS`), so the agreement's answer and the handoff are not queued behind them.
+   */
+  hold(slot: number): Promise<void> | undefined {
+    const running = this.agreeing.get(slot);
+    if (!running) return undefined;
+    return Promise.race([running, new Promise<void>((r) => setTimeout(r, HOLD_MS).unref())]);
   }
 
   /** Among replicas: a proposal was accepted here; the strategy may decide the slot now (first-delivered does). */

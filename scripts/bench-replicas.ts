@@ -1,0 +1,229 @@
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { progress } from './cli.js';
+import { percentile, postJson, proposalSigner, yieldToServices } from './bench-util.js';
+
+/**
+ * The replicas' figures: what agreeing through etcd adds to a winner's path (arrival → the
+ * relay has it) with three replicas against one, and how long emission takes to resume after
+ * the replica holding a slot is killed, or etcd's leader is. Everything is real and on this
+ * machine: a three-member etcd cluster, the gateway's relay (`mina-pool relay`), each replica
+ * (or the one emitter) a process of its own; this process plays the members.
+ */
+
+interface ReplicaChildConfig {
+  dataDir: string;
+  genesisMs: number;
+  slotMs: number;
+  earlyMs: number;
+  members: string[];
+  poolTag: string;
+  operator: { publicKey: string; privateKey: string };
+  relayUrl: string;
+  /** Replicas: its name and the etcd cluster (none for the one emitter). */
+  replica?: { id: string; etcd: string[] };
+  sinkDelayMs?: number;
+}
+
+/** A replica (or the one emitter) in a child process: on `stop`, sends the latencies of the blocks it forwarded. */
+export async function replicaChild(configFile: string): Promise<void> {
+  const { EmitterService, fixedMembers } = await import('../oracle/emitter/service.js');
+  const { SlotClock } = await import('../oracle/emitter/slot-clock.js');
+  const { HttpSink } = await import('../oracle/emitter/sink.js');
+  const { EtcdAgreement } = await import('../oracle/emitter/agreement.js');
+  const c = JSON.parse(await readFile(configFile, 'utf8')) as ReplicaChildConfig;
+  const agreement = c.replica ? await EtcdAgreement.start({ endpoints: c.replica.etcd, replica: c.replica.id, poolTag: c.poolTag }) : undefined;
+  const http = new HttpSink(c.relayUrl);
+  const delay = c.sinkDelayMs ?? 0;
+  const service = await EmitterService.start({
+    dataDir: c.dataDir,
+    clock: new SlotClock({ genesisMs: c.genesisMs, slotMs: c.slotMs }),
+    strategy: 'first-delivered',
+    window: { earlyMs: c.earlyMs, closeMs: c.slotMs, cutoffMs: c.slotMs / 3 },
+    poolTag: c.poolTag,
+    operator: c.operator,
+    membership: fixedMembers(c.members),
+    threads: 2,
+    sink: delay ? { name: http.name, deliver: async (e, handed) => (await new Promise((r) => setTimeout(r, delay)), http.deliver(e, handed)) } : http,
+    ...(agreement ? { agreement } : {}),
+  });
+  const url = await service.listen(0);
+  process.send!({ url });
+  process.once('message', () => {
+    const self = c.replica?.id;
+    const emitted = service.log.events(1, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER).filter((e) => e.type === 'emitted' && (self === undefined || e.data?.replica === self));
+    const latencies = Object.fromEntries(emitted.map((e) => [e.slot, e.latencyMs ?? 0]));
+    void service.stop().then(() => process.send!({ latencies }, () => process.exit(0)));
+  });
+}
+
+interface Started {
+  proc: ChildProcess;
+  url: string;
+}
+
+export async function replicasBench(dir: string, json: boolean) {
+  const { PrivateKey } = await import('o1js');
+  const { LocalEtcd } = await import('../oracle/emitter/local-etcd.js');
+  const { Etcd3 } = await import('etcd3');
+  const script = fileURLToPath(new URL('./mina-pool.js', import.meta.url));
+  const MEMBERS = 50;
+  const ALONE = 60;
+  const BURSTS = 60;
+  const ROUNDS = 5;
+  const slotMs = 600;
+  const poolTag = '161803';
+  const keys = Array.from({ length: MEMBERS }, () => PrivateKey.random());
+  const operator = PrivateKey.random();
+  const signer = await proposalSigner(poolTag);
+
+  progress('starting a three-member etcd cluster and the relay…');
+  const etcd = await LocalEtcd.start({ dir: join(dir, 'etcd') });
+  const relayPort = 20_000 + Math.floor(Math.random() * 20_000);
+  const relay = spawn(process.execPath, [script, 'relay', '--spool', join(dir, 'gateway'), '--port', String(relayPort)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    let err = '';
+    relay.stderr!.on('data', (d: Buffer) => ((err += d.toString()), /relay: POST/.test(err) && resolve()));
+    relay.once('exit', (code) => reject(new Error(`the relay exited (${code}): ${err}`)));
+  });
+  const relayBase = `http://127.0.0.1:${relayPort}`;
+  const observer = new Etcd3({ hosts: etcd.endpoints });
+  const held = async () => new Set(((await (await fetch(`${relayBase}/v1/blocks`)).json()) as { blocks: { slot: number }[] }).blocks.map((b) => b.slot));
+
+  let run = 0;
+  const start = async (genesisMs: number, replica?: string, sinkDelayMs?: number): Promise<Started> => {
+    const config = join(dir, `replica-${run++}.json`);
+    const c: ReplicaChildConfig = {
+      dataDir: join(dir, `data-${run}`),
+      genesisMs,
+      slotMs,
+      earlyMs: 3_600_000,
+      members: keys.map((k) => k.toPublicKey().toBase58()),
+      poolTag,
+      operator: { publicKey: operator.toPublicKey().toBase58(), privateKey: operator.toBase58() },
+      relayUrl: `${relayBase}/v1/blocks`,
+      ...(replica ? { replica: { id: replica, etcd: etcd.endpoints } } : {}),
+      ...(sinkDelayMs ? { sinkDelayMs } : {}),
+    };
+    await writeFile(config, JSON.stringify(c));
+    const proc = fork(script, ['bench', '--child', 'replica', '--input', config]);
+    const { url } = await new Promise<{ url: string }>((resolve, reject) => {
+      proc.once('message', (m) => resolve(m as { url: string }));
+      proc.once('exit', (code) => reject(new Error(`a bench replica exited with ${code}`)));
+    });
+    return { proc, url };
+  };
+  const stop = async (s: Started): Promise<Record<string, number>> => {
+    const done = new Promise<{ latencies: Record<string, number> }>((resolve) => s.proc.once('message', (m) => resolve(m as never)));
+    s.proc.send('stop');
+    return (await done).latencies;
+  };
+  const kill = async (s: Started) => {
+    const exited = new Promise((r) => s.proc.once('exit', r));
+    s.proc.kill('SIGKILL');
+    await exited;
+  };
+  const postAll = (services: Started[], body: string) => Promise.all(services.map((s) => postJson(`${s.url}/v1/proposals`, body)));
+
+  /** Arrival → relay: one member alone, then all members at once, to every service given. */
+  const latencyRun = async (services: Started[], base: number) => {
+    const alone = Array.from({ length: ALONE }, (_, k) => signer(keys[k % MEMBERS]!, k % MEMBERS, base + 2 * k));
+    const bursts = Array.from({ length: BURSTS }, (_, b) => keys.map((key, m) => signer(key, m, base + 500 + 2 * b)));
+    await postAll(services, signer(keys[0]!, 0, base - 10)); // warm-up, not counted
+    for (const body of alone) {
+      await postAll(services, body);
+      await new Promise((r) => setTimeout(r, 60));
+    }
+    for (const burst of bursts) {
+      await Promise.all(burst.map((body) => postAll(services, body)));
+      await new Promise((r) => setTimeout(r, 120));
+    }
+    // Let the last forwardings finish.
+    await new Promise((r) => setTimeout(r, 500));
+    const latencies: Record<string, number> = Object.assign({}, ...(await Promise.all(services.map(stop))));
+    const pick = (slots: number[]) => slots.map((s) => latencies[String(s)]).filter((x): x is number => x !== undefined);
+    return { alone: pick(alone.map((_, k) => base + 2 * k)), burst: pick(bursts.map((_, b) => base + 500 + 2 * b)) };
+  };
+  const summary = (xs: number[]) => ({ p50: percentile(xs, 50), p99: percentile(xs, 99), max: Math.max(...xs), slots: xs.length });
+
+  try {
+    // Slots 1000… open a minute from now (proposals are taken early, up to an hour).
+    const genesisMs = Date.now() + 60_000 - 1000 * slotMs;
+    progress(`one emitter: ${ALONE} slots with one member, ${BURSTS} with all ${MEMBERS} at once…`);
+    const one = await start(genesisMs);
+    yieldToServices();
+    const single = await latencyRun([one], 1000);
+    progress(`three replicas agreeing through etcd: the same, every member posting to every replica…`);
+    const trio = [await start(genesisMs, 'r1'), await start(genesisMs, 'r2'), await start(genesisMs, 'r3')];
+    const replicated = await latencyRun(trio, 3000);
+
+    // Recovery: the holder of a slot killed before its block (which takes 250 ms to the relay) arrives.
+    progress(`recovery: ${ROUNDS} times the replica holding a slot killed, ${ROUNDS} times etcd's leader…`);
+    const recoveryGenesis = Date.now() - 5000 * slotMs;
+    const live = new Map<string, Started>();
+    for (const id of ['r1', 'r2', 'r3']) live.set(id, await start(recoveryGenesis, id, 250));
+    const slotNow = () => Math.floor((Date.now() - recoveryGenesis) / slotMs);
+    const waitHeld = async (slot: number, since: number) => {
+      for (;;) {
+        if ((await held()).has(slot)) return Date.now() - since;
+        if (Date.now() - since > 30_000) return Number.NaN;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    const replicaKill: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const slot = slotNow() + 1;
+      await new Promise((r) => setTimeout(r, recoveryGenesis + slot * slotMs + 50 - Date.now()));
+      await postAll([...live.values()], signer(keys[round]!, round, slot));
+      let holder: string | null = null;
+      const key = `/mina-pool/${poolTag}/slot/${String(slot).padStart(10, '0')}/forwarder`;
+      for (let i = 0; i < 500 && !holder; i++) {
+        holder = await observer.get(key).string();
+        if (!holder) await new Promise((r) => setTimeout(r, 2));
+      }
+      if (!holder) continue;
+      const killedAt = Date.now();
+      await kill(live.get(holder)!);
+      live.delete(holder);
+      replicaKill.push(await waitHeld(slot, killedAt));
+      live.set(holder, await start(recoveryGenesis, holder, 250));
+    }
+    const leaderKill: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const leader = (await etcd.leader())!;
+      const slot = slotNow() + 1;
+      await new Promise((r) => setTimeout(r, recoveryGenesis + slot * slotMs + 50 - Date.now()));
+      const killedAt = Date.now();
+      await etcd.kill(leader);
+      await postAll([...live.values()], signer(keys[10 + round]!, 10 + round, slot));
+      leaderKill.push(await waitHeld(slot, killedAt));
+      await etcd.restart(leader);
+      await etcd.waitHealthy();
+    }
+    for (const s of live.values()) await kill(s);
+
+    const figures = {
+      members: MEMBERS,
+      one: { alone: summary(single.alone), burst: summary(single.burst) },
+      three: { alone: summary(replicated.alone), burst: summary(replicated.burst) },
+      added: { aloneP50: percentile(replicated.alone, 50) - percentile(single.alone, 50), aloneP99: percentile(replicated.alone, 99) - percentile(single.alone, 99), burstP50: percentile(replicated.burst, 50) - percentile(single.burst, 50), burstP99: percentile(replicated.burst, 99) - percentile(single.burst, 99) },
+      recoveryMs: { replicaKilled: replicaKill, etcdLeaderKilled: leaderKill, sinkDelayMs: 250 },
+    };
+    if (!json) {
+      const line = (name: string, x: ReturnType<typeof summary>) => `${name}: p50 ${x.p50} ms, p99 ${x.p99} ms, max ${x.max} ms (${x.slots} slots)`;
+      process.stdout.write(`\nreplicas, ${MEMBERS} members over loopback HTTP, winners to the relay (arrival → the relay has it)\n`);
+      process.stdout.write(`${line('one emitter, one member alone', figures.one.alone)}\n${line('one emitter, all members at once', figures.one.burst)}\n`);
+      process.stdout.write(`${line('three replicas, one member alone', figures.three.alone)}\n${line('three replicas, all members at once', figures.three.burst)}\n`);
+      process.stdout.write(`agreement adds: alone p50 ${figures.added.aloneP50} ms, p99 ${figures.added.aloneP99} ms; all at once p50 ${figures.added.burstP50} ms, p99 ${figures.added.burstP99} ms\n`);
+      process.stdout.write(`emission resumes after the holding replica is killed: ${replicaKill.join(', ')} ms (the block takes 250 ms to the relay, counted)\n`);
+      process.stdout.write(`after etcd's leader is killed: ${leaderKill.join(', ')} ms\n`);
+    }
+    return figures;
+  } finally {
+    observer.close();
+    relay.kill('SIGKILL');
+    await etcd.stop();
+  }
+}
