@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Field, PrivateKey, Signature } from 'o1js';
@@ -12,8 +12,10 @@ import { readKey, writeKey } from '../../oracle/keys.js';
 import { nanoToMina } from '../../oracle/amount.js';
 import { exampleNetwork } from '../../oracle/backfill/example.js';
 import { SlotCommitments } from '../../oracle/backfill/slot-commitment.js';
+import { LocalEtcd } from '../../oracle/emitter/local-etcd.js';
+import { Etcd3 } from 'etcd3';
 import { projectRoot } from '../../oracle/paths.js';
-import { expectRefusal, runBin, tempProject } from '../helpers/project.js';
+import { expectRefusal, freePort, runBin, tempProject } from '../helpers/project.js';
 
 type Project = Awaited<ReturnType<typeof tempProject>>;
 
@@ -59,7 +61,7 @@ describe('deploy and pool commands on the local chain (npm run chain)', () => {
   }, 120_000);
 
   it('every command answers --help without doing anything', async () => {
-    for (const args of [['--help'], ['pool', '--help'], ['pool', 'vote', '--help'], ['pool', 'propose', 'spend', '--help'], ['deploy', '--help'], ['chain', '--help'], ['start', '--help'], ['emitter', '--help'], ['member', '--help'], ['report', '--help'], ['bench', '--help'], ['backfill', '--help'], ['simulate', '--help'], ['pool', 'backfill', '--help'], ['pool', 'backfill', 'prove', '--help']]) {
+    for (const args of [['--help'], ['pool', '--help'], ['pool', 'vote', '--help'], ['pool', 'propose', 'spend', '--help'], ['deploy', '--help'], ['chain', '--help'], ['start', '--help'], ['emitter', '--help'], ['member', '--help'], ['report', '--help'], ['bench', '--help'], ['backfill', '--help'], ['simulate', '--help'], ['pool', 'backfill', '--help'], ['pool', 'backfill', 'prove', '--help'], ['relay', '--help']]) {
       const r = await p.run(...args);
       expect({ args, code: r.code }).toEqual({ args, code: 0 });
       expect(r.stdout).toMatch(/^Usage: mina-pool/);
@@ -269,4 +271,62 @@ describe('deploy and pool commands on the local chain (npm run chain)', () => {
       child.kill('SIGKILL');
     }
   }, 120_000);
+
+  it('npm run emitter --replica: two replicas of the deployed pool agree through etcd, one block reaches the relay, Ctrl-C frees their keys at once', async () => {
+    expectRefusal(await p.run('emitter', '--replica', 'r1'), 2, /--replica: replicas agree through etcd; give its client URLs with --etcd/);
+    expectRefusal(await p.run('emitter', '--replica', 'r1', '--etcd', 'http://127.0.0.1:2379'), 2, /--replica: replicas hand winners to one place, the gateway's relay; give it with --relay/);
+    expectRefusal(await p.run('emitter', '--etcd', 'http://127.0.0.1:2379'), 2, /--etcd and --advertise go with --replica/);
+    expectRefusal(await p.run('emitter', '--replica', 'no good'), 2, /a replica's name is 1 to 32 letters, digits or dashes, got "no good"/);
+    expectRefusal(await p.run('emitter', '--replica', 'r1', '--etcd', 'nowhere'), 2, /expected a URL/);
+    const etcd = await LocalEtcd.start({ dir: join(p.dir, 'etcd') });
+    const observer = new Etcd3({ hosts: etcd.endpoints });
+    const children: ChildProcess[] = [];
+    const bin = join(projectRoot(), 'dist', 'scripts', 'mina-pool.js');
+    const started = async (args: string[], ready: RegExp) => {
+      const child = spawn(process.execPath, [bin, ...args], { cwd: p.dir, stdio: ['ignore', 'ignore', 'pipe'] });
+      children.push(child);
+      let err = '';
+      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      const deadline = Date.now() + 60_000;
+      while (!ready.test(err)) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`mina-pool ${args[0]} did not start: ${err.slice(-1500)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return { child, err: () => err };
+    };
+    try {
+      const relayPort = String(await freePort());
+      await started(['relay', '--spool', 'gateway-spool', '--port', relayPort], /Ctrl-C to stop/);
+      const relay = `http://127.0.0.1:${relayPort}`;
+      const replicaArgs = (id: string) => ['emitter', '--port', '0', '--slot-seconds', '5', '--no-bridge', '--replica', id, '--etcd', etcd.endpoints.join(','), '--relay', `${relay}/v1/blocks`];
+      const [r1, r2] = [await started(replicaArgs('r1'), /Ctrl-C to stop/), await started(replicaArgs('r2'), /Ctrl-C to stop/)];
+      expect(r1.err()).toMatch(/replica r1 of the emitter, agreeing through etcd, handing winners to http/);
+      const urls = [r1, r2].map((r) => /dashboard: (\S+)\//.exec(r.err())![1]!);
+      const info = (await (await fetch(`${urls[0]}/v1/pool`)).json()) as { poolTag: string; currentSlot: number };
+      const alice = await readKey(join(p.dir, 'keys', 'local', 'alice.json'));
+      const slot = info.currentSlot;
+      const blockHash = fieldToStateHash(BigInt(slot) * 7n + 3n);
+      const signature = Signature.create(alice, [Field(info.poolTag), Field(slot), Field(stateHashToField(blockHash)!)]).toBase58();
+      const body = JSON.stringify({ slot, member: alice.toPublicKey().toBase58(), blockHash, payload: { test: true }, signature });
+      const statuses = await Promise.all(urls.map(async (u) => (await fetch(`${u}/v1/proposals`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status));
+      expect(statuses).toEqual([200, 200]);
+      const held = async () => ((await (await fetch(`${relay}/v1/blocks`)).json()) as { blocks: { slot: number; blockHash: string }[] }).blocks;
+      const deadline = Date.now() + 20_000;
+      while ((await held()).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(await held()).toEqual([{ slot, blockHash }]);
+      const replicasSeen = (await (await fetch(`${urls[0]}/v1/replicas`)).json()) as { connected: boolean; replicas: { id: string; url: string }[] };
+      expect(replicasSeen).toMatchObject({ connected: true, replicas: [{ id: 'r1', url: urls[0] }, { id: 'r2', url: urls[1] }] });
+      // Ctrl-C: each replica revokes its lease, so its keys go at once (not a second later, when the lease would run out).
+      for (const r of [r1, r2]) {
+        const exited = new Promise((res) => r.child.once('exit', res));
+        r.child.kill('SIGINT');
+        expect(await exited).toBe(0);
+      }
+      expect(await observer.getAll().prefix(`/mina-pool/${info.poolTag}/replicas/`).keys()).toEqual([]);
+    } finally {
+      for (const c of children) c.kill('SIGKILL');
+      observer.close();
+      await etcd.stop();
+    }
+  }, 180_000);
 });

@@ -12,6 +12,7 @@ import { projectRoot } from '../../../oracle/paths.js';
 import { SimulatedDaemon } from '../../../oracle/sim/daemon.js';
 import { chainTo, recordedBlocks } from '../../helpers/recorded-blocks.js';
 import { until } from '../../helpers/wait.js';
+import { freePort } from '../../helpers/project.js';
 
 /**
  * `mina-pool member` as a real process beside a simulated daemon (the daemon's GraphQL schema,
@@ -146,5 +147,44 @@ describe('member command', () => {
     await until(() => /slot 107746 height 419990 block 3NKBHGpp\w+: not delivered: .*slot-107746\.json: field 'proof': /.test(n.stderr()), 'the refusal line');
     expect(service.log.proposals(107746)).toHaveLength(0);
     n.child.kill('SIGTERM');
+  }, 60_000);
+
+  it('several emitters (replicas): each block goes to every one, one receipt is enough, each keeps its receipts apart', async () => {
+    // Two emitters of their own (their clock at slot 107746), and a third that is down.
+    const late = new ManualTime(107746 * SLOT_MS + 1_000);
+    const services = await Promise.all(
+      ['a', 'b'].map((n) =>
+        EmitterService.start({
+          dataDir: join(dir, `emitter-${n}`),
+          clock: new SlotClock({ genesisMs: 0, slotMs: SLOT_MS, time: late }),
+          strategy: 'first-delivered',
+          window: { earlyMs: 2_000, closeMs: SLOT_MS, cutoffMs: 20_000 },
+          poolTag: '4242',
+          operator: { publicKey: operator.toPublicKey().toBase58(), privateKey: operator.toBase58() },
+          membership: fixedMembers([member.toPublicKey().toBase58()]),
+          threads: 1,
+        }),
+      ),
+    );
+    try {
+      const urls = [await services[0]!.listen(0), await services[1]!.listen(0), `http://127.0.0.1:${await freePort()}`];
+      const mine = blocks.get(hash('3NKxezeG'))!;
+      const receipts = join(dir, 'receipts-replicas');
+      let err = '';
+      const child = spawn(process.execPath, [join(projectRoot(), 'dist', 'scripts', 'mina-pool.js'), 'member', ...urls.flatMap((u) => ['--emitter', u]), '--daemon', daemon.url, '--key', join(dir, 'member.json'), '--receipts', receipts, '--producer', mine.daemon.creator, '--no-waitlist'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      children.push(child);
+      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      await until(() => daemon.subscriberCount === 1, 'the subscription');
+      daemon.announce(mine.daemon);
+      await until(() => /2 of 3 emitters gave a receipt/.test(err), 'the delivery line', 20_000);
+      for (const s of services) expect(s.log.proposals(107746).map((x) => x.blockHash)).toEqual([hash('3NKxezeG')]);
+      expect(err).toMatch(new RegExp(`${urls[2]!.replace(/[.]/g, '\\.')}: not delivered before the window closed`));
+      const dirs = (await readdir(receipts)).sort();
+      expect(dirs).toEqual(urls.slice(0, 2).map((u) => new URL(u).host.replace(/[^\w.-]/g, '_')).sort());
+      for (const d of dirs) expect(await readdir(join(receipts, d))).toEqual([`slot-107746-${hash('3NKxezeG')}.json`]);
+      child.kill('SIGTERM');
+    } finally {
+      for (const s of services) await s.stop();
+    }
   }, 60_000);
 });
