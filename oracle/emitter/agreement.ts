@@ -250,7 +250,13 @@ export class EtcdAgreement implements Agreement {
         return out;
       } catch (e) {
         this.failed(e);
-        if (!isRecoverableError(e as Error) && !/deadline|unavailable|circuit|timed out|connect/i.test(String((e as Error)?.message))) throw e;
+        const message = String((e as Error)?.message);
+        const leaseGone = /lease not found/i.test(message);
+        if (leaseGone) {
+          // Our lease ran out (a long pause, a partition): our keys are gone; take a new lease and try again.
+          this.o.onStatus?.(`agreement: replica ${this.replica}'s lease had expired; taking a new one`);
+          await this.newLease().catch(() => undefined);
+        } else if (!isRecoverableError(e as Error) && !/deadline|unavailable|circuit|timed out|connect/i.test(message)) throw e;
         if (this.now() + wait > until) throw new AgreementUnavailable(`etcd did not answer for ${this.o.retryForMs ?? 3_000} ms: cannot ${what} (${this.lastError})`, { replica: this.replica });
         await new Promise((r) => setTimeout(r, wait));
       }

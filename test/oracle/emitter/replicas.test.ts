@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Field, PrivateKey, Signature } from 'o1js';
 import { fieldToStateHash, stateHashToField } from '../../../oracle/chain/base58.js';
+import { Etcd3 } from 'etcd3';
 import { EtcdAgreement } from '../../../oracle/emitter/agreement.js';
 import { LocalEtcd } from '../../../oracle/emitter/local-etcd.js';
 import { buildRelay } from '../../../oracle/emitter/relay.js';
@@ -154,4 +155,21 @@ describe('emitter replicas agreeing through etcd', () => {
       await browser.close();
     }
   }, 90_000);
+
+  it('a replica whose lease ran out while it was busy takes a new one, and decides and forwards again', async () => {
+    const observer = new Etcd3({ hosts: etcd.endpoints });
+    try {
+      // As if r1 had paused longer than its lease: etcd drops the lease and every key bound to it.
+      const kv = await observer.get(`/mina-pool/${POOL_TAG}/replicas/r1`).exec();
+      await observer.leaseClient.leaseRevoke({ ID: kv.kvs[0]!.lease });
+      await time.set(clock.slotStart(106) + 500);
+      expect(await post(0, propose(2, 106))).toBe(200);
+      await until(() => replicas[0]!.service.log.decision(106)?.emittedAt !== undefined, 'slot 106 emitted by r1', 15_000);
+      expect(replicas[0]!.lines.some((l) => /replica r1's lease (had expired|expired)/.test(l))).toBe(true);
+      expect(relayed.filter((b) => b.slot === 106).map((b) => b.blockHash)).toEqual([block(106, 2)]);
+      await until(async () => (await observer.get(`/mina-pool/${POOL_TAG}/replicas/r1`).string()) !== null, 'r1 registered again', 10_000);
+    } finally {
+      observer.close();
+    }
+  }, 60_000);
 });
