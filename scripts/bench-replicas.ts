@@ -1,9 +1,9 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { progress } from './cli.js';
-import { percentile, postJson, proposalSigner, yieldToServices } from './bench-util.js';
+import { percentile, postJson, proposalSigner, yieldToServices, type BenchEmitterConfig } from './bench-util.js';
 
 /**
  * The replicas' figures: what agreeing through etcd adds to a winner's path (arrival → the
@@ -12,52 +12,6 @@ import { percentile, postJson, proposalSigner, yieldToServices } from './bench-u
  * machine: a three-member etcd cluster, the gateway's relay (`mina-pool relay`), each replica
  * (or the one emitter) a process of its own; this process plays the members.
  */
-
-interface ReplicaChildConfig {
-  dataDir: string;
-  genesisMs: number;
-  slotMs: number;
-  earlyMs: number;
-  members: string[];
-  poolTag: string;
-  operator: { publicKey: string; privateKey: string };
-  relayUrl: string;
-  /** Replicas: its name and the etcd cluster (none for the one emitter). */
-  replica?: { id: string; etcd: string[] };
-  sinkDelayMs?: number;
-}
-
-/** A replica (or the one emitter) in a child process: on `stop`, sends the latencies of the blocks it forwarded. */
-export async function replicaChild(configFile: string): Promise<void> {
-  const { EmitterService, fixedMembers } = await import('../oracle/emitter/service.js');
-  const { SlotClock } = await import('../oracle/emitter/slot-clock.js');
-  const { HttpSink } = await import('../oracle/emitter/sink.js');
-  const { EtcdAgreement } = await import('../oracle/emitter/agreement.js');
-  const c = JSON.parse(await readFile(configFile, 'utf8')) as ReplicaChildConfig;
-  const agreement = c.replica ? await EtcdAgreement.start({ endpoints: c.replica.etcd, replica: c.replica.id, poolTag: c.poolTag }) : undefined;
-  const http = new HttpSink(c.relayUrl);
-  const delay = c.sinkDelayMs ?? 0;
-  const service = await EmitterService.start({
-    dataDir: c.dataDir,
-    clock: new SlotClock({ genesisMs: c.genesisMs, slotMs: c.slotMs }),
-    strategy: 'first-delivered',
-    window: { earlyMs: c.earlyMs, closeMs: c.slotMs, cutoffMs: c.slotMs / 3 },
-    poolTag: c.poolTag,
-    operator: c.operator,
-    membership: fixedMembers(c.members),
-    threads: 2,
-    sink: delay ? { name: http.name, deliver: async (e, handed) => (await new Promise((r) => setTimeout(r, delay)), http.deliver(e, handed)) } : http,
-    ...(agreement ? { agreement } : {}),
-  });
-  const url = await service.listen(0);
-  process.send!({ url });
-  process.once('message', () => {
-    const self = c.replica?.id;
-    const emitted = service.log.events(1, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER).filter((e) => e.type === 'emitted' && (self === undefined || e.data?.replica === self));
-    const latencies = Object.fromEntries(emitted.map((e) => [e.slot, e.latencyMs ?? 0]));
-    void service.stop().then(() => process.send!({ latencies }, () => process.exit(0)));
-  });
-}
 
 interface Started {
   proc: ChildProcess;
@@ -95,7 +49,7 @@ export async function replicasBench(dir: string, json: boolean) {
   let run = 0;
   const start = async (genesisMs: number, replica?: string, sinkDelayMs?: number): Promise<Started> => {
     const config = join(dir, `replica-${run++}.json`);
-    const c: ReplicaChildConfig = {
+    const c: BenchEmitterConfig = {
       dataDir: join(dir, `data-${run}`),
       genesisMs,
       slotMs,
@@ -108,7 +62,7 @@ export async function replicasBench(dir: string, json: boolean) {
       ...(sinkDelayMs ? { sinkDelayMs } : {}),
     };
     await writeFile(config, JSON.stringify(c));
-    const proc = fork(script, ['bench', '--child', 'replica', '--input', config]);
+    const proc = fork(script, ['bench', '--child', 'emitter', '--input', config]);
     const { url } = await new Promise<{ url: string }>((resolve, reject) => {
       proc.once('message', (m) => resolve(m as { url: string }));
       proc.once('exit', (code) => reject(new Error(`a bench replica exited with ${code}`)));

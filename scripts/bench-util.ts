@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { setPriority } from 'node:os';
 import type { PrivateKey } from 'o1js';
 
@@ -36,4 +37,57 @@ export async function postJson(url: string, body: string): Promise<number> {
   } catch {
     return 0;
   }
+}
+
+/** The emitter (or one replica) a bench runs in a child process of its own. */
+export interface BenchEmitterConfig {
+  dataDir: string;
+  genesisMs: number;
+  slotMs: number;
+  earlyMs: number;
+  members: string[];
+  poolTag: string;
+  operator: { publicKey: string; privateKey: string };
+  /** Hand winners to this relay (default: the spool directory). */
+  relayUrl?: string;
+  /** Replicas: its name and the etcd cluster. */
+  replica?: { id: string; etcd: string[] };
+  /** A sink that takes this long per delivery. */
+  sinkDelayMs?: number;
+}
+
+/**
+ * The bench's emitter child: tells its URL, then on `stop` sends the latencies of the blocks
+ * it forwarded (by slot) and its peak memory, and exits.
+ */
+export async function benchEmitterChild(configFile: string): Promise<void> {
+  const { EmitterService, fixedMembers } = await import('../oracle/emitter/service.js');
+  const { SlotClock } = await import('../oracle/emitter/slot-clock.js');
+  const { HttpSink } = await import('../oracle/emitter/sink.js');
+  const { EtcdAgreement } = await import('../oracle/emitter/agreement.js');
+  const c = JSON.parse(await readFile(configFile, 'utf8')) as BenchEmitterConfig;
+  const agreement = c.replica ? await EtcdAgreement.start({ endpoints: c.replica.etcd, replica: c.replica.id, poolTag: c.poolTag }) : undefined;
+  const http = c.relayUrl ? new HttpSink(c.relayUrl) : undefined;
+  const delay = c.sinkDelayMs ?? 0;
+  const service = await EmitterService.start({
+    dataDir: c.dataDir,
+    clock: new SlotClock({ genesisMs: c.genesisMs, slotMs: c.slotMs }),
+    strategy: 'first-delivered',
+    window: { earlyMs: c.earlyMs, closeMs: c.slotMs, cutoffMs: c.slotMs / 3 },
+    poolTag: c.poolTag,
+    operator: c.operator,
+    membership: fixedMembers(c.members),
+    threads: 2,
+    ...(http ? { sink: delay ? { name: http.name, deliver: async (e, handed) => (await new Promise((r) => setTimeout(r, delay)), http.deliver(e, handed)) } : http } : {}),
+    ...(agreement ? { agreement } : {}),
+  });
+  const url = await service.listen(0);
+  process.send!({ url });
+  process.once('message', () => {
+    const self = c.replica?.id;
+    const emitted = service.log.events(1, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER).filter((e) => e.type === 'emitted' && (self === undefined || e.data?.replica === self));
+    const latencies = Object.fromEntries(emitted.map((e) => [e.slot, e.latencyMs ?? 0]));
+    const peakRssMiB = (process.resourceUsage().maxRSS * 1024) / (1024 * 1024);
+    void service.stop().then(() => process.send!({ latencies, peakRssMiB }, () => process.exit(0)));
+  });
 }

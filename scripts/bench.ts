@@ -9,7 +9,7 @@ import { DEFAULT_LEDGER_HINT, defaultLedgerPath } from '../oracle/paths.js';
 import { DEFAULT_SIMULATION, SLOTS_PER_EPOCH, readLedger, simulateEpoch } from '../oracle/sim/index.js';
 import { Option, type Command } from 'commander';
 import { command, oneOf, output, progress } from './cli.js';
-import { percentile, proposalSigner, yieldToServices } from './bench-util.js';
+import { benchEmitterChild, percentile, proposalSigner, yieldToServices, type BenchEmitterConfig } from './bench-util.js';
 
 /** One measured task: median wall time over `runs`, and the process's peak RSS. */
 interface Measurement {
@@ -138,8 +138,7 @@ async function proveVrf(): Promise<{ method: string; calls: string[]; proveMs: n
 }
 
 async function child(task: string, input: string): Promise<void> {
-  if (task === 'emitter') return emitterChild(input);
-  if (task === 'replica') return (await import('./bench-replicas.js')).replicaChild(input);
+  if (task === 'emitter') return benchEmitterChild(input);
   if (task.startsWith('contracts:')) {
     process.send!(await contractTask(task.slice('contracts:'.length), input));
     return;
@@ -307,42 +306,6 @@ async function backfillBench(dir: string, json: boolean) {
 
 
 /** The emitter under load: a child process runs the service (its memory is its own); this process plays 50 members. */
-interface EmitterBenchConfig {
-  dataDir: string;
-  genesisMs: number;
-  slotMs: number;
-  earlyMs: number;
-  members: string[];
-  poolTag: string;
-  operator: { publicKey: string; privateKey: string };
-}
-
-async function emitterChild(configFile: string): Promise<void> {
-  const { readFile } = await import('node:fs/promises');
-  const { EmitterService, fixedMembers } = await import('../oracle/emitter/service.js');
-  const { SlotClock } = await import('../oracle/emitter/slot-clock.js');
-  const c = JSON.parse(await readFile(configFile, 'utf8')) as EmitterBenchConfig;
-  const service = await EmitterService.start({
-    dataDir: c.dataDir,
-    clock: new SlotClock({ genesisMs: c.genesisMs, slotMs: c.slotMs }),
-    strategy: 'first-delivered',
-    window: { earlyMs: c.earlyMs, closeMs: c.slotMs, cutoffMs: c.slotMs / 3 },
-    poolTag: c.poolTag,
-    operator: c.operator,
-    membership: fixedMembers(c.members),
-    threads: 2,
-  });
-  const url = await service.listen(0);
-  process.send!({ url });
-  process.once('message', () => {
-    const emitted = service.log.events(1, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER).filter((e) => e.type === 'emitted');
-    const latencies = Object.fromEntries(emitted.map((e) => [e.slot, e.latencyMs ?? 0]));
-    const rss = (process.resourceUsage().maxRSS * 1024) / MiB;
-    void service.stop().then(() => process.send!({ latencies, peakRssMiB: rss }, () => process.exit(0)));
-  });
-}
-
-
 async function emitterBench(dir: string, json: boolean) {
   const { writeFile } = await import('node:fs/promises');
   const { PrivateKey } = await import('o1js');
@@ -366,7 +329,7 @@ async function emitterBench(dir: string, json: boolean) {
   // Slot 1000 opens a minute after signing ends (proposals are taken early, up to an hour).
   const genesisMs = Date.now() + 60_000 - 1000 * slotMs;
   const config = join(dir, 'emitter-bench.json');
-  const c: EmitterBenchConfig = { dataDir: join(dir, 'emitter'), genesisMs, slotMs, earlyMs: 3_600_000, members: keys.map((k) => k.toPublicKey().toBase58()), poolTag, operator: { publicKey: operator.toPublicKey().toBase58(), privateKey: operator.toBase58() } };
+  const c: BenchEmitterConfig = { dataDir: join(dir, 'emitter'), genesisMs, slotMs, earlyMs: 3_600_000, members: keys.map((k) => k.toPublicKey().toBase58()), poolTag, operator: { publicKey: operator.toPublicKey().toBase58(), privateKey: operator.toBase58() } };
   await writeFile(config, JSON.stringify(c));
   const proc = fork(fileURLToPath(new URL('./mina-pool.js', import.meta.url)), ['bench', '--child', 'emitter', '--input', config]);
   const { url } = await new Promise<{ url: string }>((resolve, reject) => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bool, Field, PrivateKey, UInt32 } from 'o1js';
 import { DesignatedProducerProof, DesignationStatement } from '../../../contracts/DesignatedProducer.js';
-import { EmitterService, fixedMembers } from '../../../oracle/emitter/service.js';
+import { EmitterService, fixedMembers, type EmitterServiceOptions } from '../../../oracle/emitter/service.js';
 import { ManualTime, SlotClock } from '../../../oracle/emitter/slot-clock.js';
 import { writeKey } from '../../../oracle/keys.js';
 import { projectRoot } from '../../../oracle/paths.js';
@@ -43,24 +43,28 @@ describe('member command', () => {
     return { child, stderr: () => err };
   }
 
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'member-'));
-    await writeKey(join(dir, 'member.json'), member);
-    daemon = await SimulatedDaemon.start();
-    daemon.add(...[...blocks.values()].map((b) => b.daemon));
-    daemon.setBestChain(chainTo(blocks, hash('3NKZ5poC')));
-    service = await EmitterService.start({
-      dataDir: join(dir, 'emitter'),
-      clock: new SlotClock({ genesisMs: 0, slotMs: SLOT_MS, time }),
+  /** An emitter service for the member (its clock driven by the test), its data in `name`. */
+  const startEmitter = (name: string, clock: ManualTime, extra: Partial<EmitterServiceOptions> = {}) =>
+    EmitterService.start({
+      dataDir: join(dir, name),
+      clock: new SlotClock({ genesisMs: 0, slotMs: SLOT_MS, time: clock }),
       strategy: 'first-delivered',
       window: { earlyMs: 2_000, closeMs: SLOT_MS, cutoffMs: 20_000 },
       poolTag: '4242',
       operator: { publicKey: operator.toPublicKey().toBase58(), privateKey: operator.toBase58() },
       membership: fixedMembers([member.toPublicKey().toBase58()]),
       threads: 1,
-      // The intake's rule for designated producers, with a stand-in for the proof's check (it records what it was given).
-      designation: { verifyProof: async (p) => (checked.push(p), true) },
+      ...extra,
     });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'member-'));
+    await writeKey(join(dir, 'member.json'), member);
+    daemon = await SimulatedDaemon.start();
+    daemon.add(...[...blocks.values()].map((b) => b.daemon));
+    daemon.setBestChain(chainTo(blocks, hash('3NKZ5poC')));
+    // The intake's rule for designated producers, with a stand-in for the proof's check (it records what it was given).
+    service = await startEmitter('emitter', time, { designation: { verifyProof: async (p) => (checked.push(p), true) } });
     emitterUrl = await service.listen(0);
   }, 60_000);
 
@@ -152,20 +156,7 @@ describe('member command', () => {
   it('several emitters (replicas): each block goes to every one, one receipt is enough, each keeps its receipts apart', async () => {
     // Two emitters of their own (their clock at slot 107746), and a third that is down.
     const late = new ManualTime(107746 * SLOT_MS + 1_000);
-    const services = await Promise.all(
-      ['a', 'b'].map((n) =>
-        EmitterService.start({
-          dataDir: join(dir, `emitter-${n}`),
-          clock: new SlotClock({ genesisMs: 0, slotMs: SLOT_MS, time: late }),
-          strategy: 'first-delivered',
-          window: { earlyMs: 2_000, closeMs: SLOT_MS, cutoffMs: 20_000 },
-          poolTag: '4242',
-          operator: { publicKey: operator.toPublicKey().toBase58(), privateKey: operator.toBase58() },
-          membership: fixedMembers([member.toPublicKey().toBase58()]),
-          threads: 1,
-        }),
-      ),
-    );
+    const services = await Promise.all(['a', 'b'].map((n) => startEmitter(`emitter-${n}`, late)));
     try {
       const urls = [await services[0]!.listen(0), await services[1]!.listen(0), `http://127.0.0.1:${await freePort()}`];
       const mine = blocks.get(hash('3NKxezeG'))!;
