@@ -329,6 +329,7 @@ export class Selector {
 
   /** Among replicas: {@link follow}s, every `followMs` of real time (etcd's leases run on it), until `signal` aborts. */
   async runFollower(signal: AbortSignal): Promise<void> {
+    let failing = false;
     while (!signal.aborted) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, this.deps.followMs ?? 250);
@@ -337,11 +338,17 @@ export class Selector {
       if (signal.aborted) break;
       try {
         await this.follow();
+        if (failing) this.deps.onStatus?.("following the other replicas' decisions again", {});
+        failing = false;
       } catch (e) {
         if (signal.aborted) break;
         const message = e instanceof Error ? e.message : String(e);
-        if (e instanceof AgreementUnavailable) this.deps.onStatus?.(`not following the other replicas' decisions: ${message}`, {});
-        else this.deps.onError?.('following the other replicas failed', { error: message });
+        // Said once per outage, not every pass.
+        if (!failing) {
+          if (e instanceof AgreementUnavailable) this.deps.onStatus?.(`not following the other replicas' decisions: ${message}`, {});
+          else this.deps.onError?.('following the other replicas failed', { error: message });
+        }
+        failing = true;
       }
     }
   }
