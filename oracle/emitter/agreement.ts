@@ -15,6 +15,9 @@ import { PoolError, type ErrorContext } from '../errors.js';
  * Keys, under `/mina-pool/<poolTag>/`: `slot/<slot>/outcome`, `slot/<slot>/forwarder` (leased),
  * `slot/<slot>/emitted`, `replicas/<id>` (leased: who is up), `leader/<role>` (leased).
  *
+ * A watch on the slots' keys tells each replica at once when a forwarding is released or an
+ * emission recorded; each also looks every few hundred ms, in case a watch event was lost.
+ *
  * What etcd's clients need in practice: each request has a short deadline (a write through a
  * follower can hang for seconds when the leader is killed) and is tried again on another member
  * until `retryForMs`; a proposal whose answer was lost is tried again, and the replica
@@ -80,6 +83,11 @@ export interface Agreement {
   lead(role: string): Promise<boolean>;
   /** Registers the URL the other replicas reach this one at (once it listens). */
   advertise(url: string): Promise<void>;
+  /**
+   * Calls `onChange` whenever a slot's forwarding is released (its holder's lease expired) or
+   * an emission is recorded, so the others act at once instead of at their next look.
+   */
+  watch(onChange: () => void): void;
   health(): AgreementHealth;
   close(): Promise<void>;
 }
@@ -131,6 +139,7 @@ export class EtcdAgreement implements Agreement {
   private known: ReplicaInfo[] = [];
   private closed = false;
   private readonly timer: NodeJS.Timeout;
+  private watcher?: { cancel(): Promise<void> };
   private readonly now: () => number;
   private url?: string;
   private readonly startedAt: number;
@@ -326,6 +335,21 @@ export class EtcdAgreement implements Agreement {
     });
   }
 
+  watch(onChange: () => void): void {
+    const slots = this.key('slot/');
+    void this.client
+      .watch()
+      .prefix(slots)
+      .create()
+      .then((w) => {
+        if (this.closed) return void w.cancel();
+        this.watcher = w;
+        w.on('delete', (kv) => kv.key.toString().endsWith('/forwarder') && onChange());
+        w.on('put', (kv) => kv.key.toString().endsWith('/emitted') && onChange());
+      })
+      .catch((e: unknown) => this.o.onStatus?.(`agreement: cannot watch etcd (${e instanceof Error ? e.message : String(e)}); the replicas' decisions are followed by looking every few hundred ms`));
+  }
+
   health(): AgreementHealth {
     // No answer for longer than the lease: cut off, even if no operation has failed yet.
     if (this.connected && this.now() - this.lastOk > 1000 * this.ttl + 500) this.failed(new Error(this.lastError ?? 'no answer from etcd'));
@@ -337,6 +361,7 @@ export class EtcdAgreement implements Agreement {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    await this.watcher?.cancel().catch(() => undefined);
     try {
       await this.lease?.revoke({ deadline: Date.now() + 1_000 });
     } catch {

@@ -330,10 +330,19 @@ export class Selector {
   /** Among replicas: {@link follow}s, every `followMs` of real time (etcd's leases run on it), until `signal` aborts. */
   async runFollower(signal: AbortSignal): Promise<void> {
     let failing = false;
+    // A watch event (a forwarding released, an emission recorded) or the stop cuts the wait short.
+    let wake: (() => void) | undefined;
+    signal.addEventListener('abort', () => wake?.(), { once: true });
+    this.deps.agreement?.watch(() => wake?.());
     while (!signal.aborted) {
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, this.deps.followMs ?? 250);
-        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+        const done = () => {
+          clearTimeout(t);
+          wake = undefined;
+          resolve();
+        };
+        const t = setTimeout(done, this.deps.followMs ?? 250);
+        wake = done;
       });
       if (signal.aborted) break;
       try {
