@@ -172,4 +172,28 @@ describe('emitter replicas agreeing through etcd', () => {
       observer.close();
     }
   }, 60_000);
+
+  it('a proposal sent again after its answer was lost comes back as this replica\'s own: it forwards; another replica\'s gets that outcome', async () => {
+    const a = await EtcdAgreement.start({ endpoints: etcd.endpoints, replica: 'ra', poolTag: 'agreement-unit' });
+    const b = await EtcdAgreement.start({ endpoints: etcd.endpoints, replica: 'rb', poolTag: 'agreement-unit' });
+    try {
+      const mine = { kind: 'decided' as const, slot: 9, member: 'm', blockHash: 'h1', replica: 'ra', at: 123 };
+      expect(await a.propose(mine)).toEqual(mine);
+      // The same proposal again (as after a timeout whose write went through): the outcome in force is this replica's own.
+      expect(await a.propose(mine)).toEqual(mine);
+      expect(await a.claimForwarding(9)).toBe(true);
+      // Another replica's choice for the slot loses to it, and cannot take the forwarding while ra's lease lives.
+      expect(await b.propose({ kind: 'decided', slot: 9, member: 'n', blockHash: 'h2', replica: 'rb', at: 124 })).toEqual(mine);
+      expect(await b.propose({ kind: 'missed', slot: 9, replica: 'rb', at: 125 })).toEqual(mine);
+      expect(await b.claimForwarding(9)).toBe(false);
+      expect(await b.forwarder(9)).toBe('ra');
+      // ra stops: its lease is revoked, the forwarding is free at once.
+      await a.close();
+      expect(await b.forwarder(9)).toBeUndefined();
+      expect(await b.claimForwarding(9)).toBe(true);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  }, 30_000);
 });
