@@ -65,8 +65,30 @@ export async function benchEmitterChild(configFile: string): Promise<void> {
   const { SlotClock } = await import('../oracle/emitter/slot-clock.js');
   const { HttpSink } = await import('../oracle/emitter/sink.js');
   const { EtcdAgreement } = await import('../oracle/emitter/agreement.js');
+  type Agreement = import('../oracle/emitter/agreement.js').Agreement;
   const c = JSON.parse(await readFile(configFile, 'utf8')) as BenchEmitterConfig;
-  const agreement = c.replica ? await EtcdAgreement.start({ endpoints: c.replica.etcd, replica: c.replica.id, poolTag: c.poolTag }) : undefined;
+  const etcd = c.replica ? await EtcdAgreement.start({ endpoints: c.replica.etcd, replica: c.replica.id, poolTag: c.poolTag }) : undefined;
+  // The winning proposals' round trip to etcd, timed here: what agreement adds to a winner's path.
+  const agreedMs: number[] = [];
+  const agreement: Agreement | undefined = etcd && {
+    replica: etcd.replica,
+    propose: async (o) => {
+      const t0 = performance.now();
+      const out = await etcd.propose(o);
+      if (out.kind === o.kind && out.replica === o.replica && out.at === o.at) agreedMs.push(performance.now() - t0);
+      return out;
+    },
+    outcomes: (from, to) => etcd.outcomes(from, to),
+    emissions: (from, to) => etcd.emissions(from, to),
+    forwarder: (slot) => etcd.forwarder(slot),
+    claimForwarding: (slot) => etcd.claimForwarding(slot),
+    markEmitted: (e) => etcd.markEmitted(e),
+    lead: (role) => etcd.lead(role),
+    advertise: (url) => etcd.advertise(url),
+    watch: (onChange) => etcd.watch(onChange),
+    health: () => etcd.health(),
+    close: () => etcd.close(),
+  };
   const http = c.relayUrl ? new HttpSink(c.relayUrl) : undefined;
   const delay = c.sinkDelayMs ?? 0;
   const service = await EmitterService.start({
@@ -88,6 +110,6 @@ export async function benchEmitterChild(configFile: string): Promise<void> {
     const emitted = service.log.events(1, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER).filter((e) => e.type === 'emitted' && (self === undefined || e.data?.replica === self));
     const latencies = Object.fromEntries(emitted.map((e) => [e.slot, e.latencyMs ?? 0]));
     const peakRssMiB = (process.resourceUsage().maxRSS * 1024) / (1024 * 1024);
-    void service.stop().then(() => process.send!({ latencies, peakRssMiB }, () => process.exit(0)));
+    void service.stop().then(() => process.send!({ latencies, peakRssMiB, agreedMs }, () => process.exit(0)));
   });
 }

@@ -162,11 +162,21 @@ export class Selector {
     return job;
   }
 
-  /** Among replicas: records an agreed decision here; forwards it when the proposal that won was just ours (`payload`). */
+  /**
+   * Among replicas: records an agreed decision here; forwards it when the proposal that won was
+   * just ours (`payload`). The decision is durable in etcd already, so the block goes to the sink
+   * first and is recorded here right after (a crash in between: the slot's close records it
+   * again from etcd, and the follower hands on the same block).
+   */
   private async apply(agreed: SlotOutcome, payload?: unknown): Promise<void> {
     if (agreed.kind !== 'decided') return;
-    const d = this.deps.log.adopt({ ...agreed, strategy: this.deps.strategy }, this.deps.clock.now());
-    if (payload !== undefined && d.emittedAt === undefined) await this.emit(d, payload);
+    const { log, clock, strategy } = this.deps;
+    const adopt = () => log.adopt({ ...agreed, strategy }, clock.now());
+    if (payload === undefined || log.decision(agreed.slot)) return void adopt();
+    const firstArrival = log.proposals(agreed.slot)[0]?.receivedAt ?? clock.now();
+    await this.emit({ slot: agreed.slot, member: agreed.member, blockHash: agreed.blockHash, decidedAt: clock.now(), firstArrival }, payload, adopt);
+    // A delivery that failed: recorded all the same, so the follower retries it.
+    if (!log.decision(agreed.slot)) adopt();
   }
 
   private agreementFailed(slot: number, e: unknown): void {
@@ -185,7 +195,7 @@ export class Selector {
    * the winner's block (looked up when a restart or a failed delivery sends it again: the sink
    * is idempotent). The latency logged is the first arrival to the handoff.
    */
-  emit(decision: Decision, payload?: unknown): Promise<void> {
+  emit(decision: Decision, payload?: unknown, record?: () => void): Promise<void> {
     const running = this.inFlight.get(decision.slot);
     if (running) return running;
     const job = (async () => {
@@ -196,6 +206,7 @@ export class Selector {
         await this.deps.sink.deliver({ slot: decision.slot, member: decision.member, blockHash: decision.blockHash, payload: block }, () => (handedAt = this.deps.clock.now()));
         const at = this.deps.clock.now();
         const replica = this.deps.agreement?.replica;
+        record?.();
         if (this.deps.log.markEmitted(decision.slot, at, this.deps.sink.name, handedAt, replica)) this.deps.onEmitted?.({ ...decision, emittedAt: at, handedAt: handedAt ?? at, ...(replica !== undefined ? { forwardedBy: replica } : {}) });
         if (this.deps.agreement) {
           // The others stop waiting for this slot once etcd has the record (tried again until it does).
