@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { progress } from './cli.js';
 import { percentile, postJson, proposalSigner, yieldToServices, type BenchEmitterConfig } from './bench-util.js';
+import { freePort, killAndWait } from '../oracle/processes.js';
 
 /**
  * The replicas' figures: what agreeing through etcd adds to a winner's path (arrival → the
@@ -35,7 +36,7 @@ export async function replicasBench(dir: string, json: boolean) {
 
   progress('starting a three-member etcd cluster and the relay…');
   const etcd = await LocalEtcd.start({ dir: join(dir, 'etcd') });
-  const relayPort = 20_000 + Math.floor(Math.random() * 20_000);
+  const relayPort = await freePort();
   const relay = spawn(process.execPath, [script, 'relay', '--spool', join(dir, 'gateway'), '--port', String(relayPort)], { stdio: ['ignore', 'ignore', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
     let err = '';
@@ -77,11 +78,7 @@ export async function replicasBench(dir: string, json: boolean) {
     agreedMs.push(...r.agreedMs);
     return r.latencies;
   };
-  const kill = async (s: Started) => {
-    const exited = new Promise((r) => s.proc.once('exit', r));
-    s.proc.kill('SIGKILL');
-    await exited;
-  };
+  const kill = (s: Started) => killAndWait(s.proc);
   const postAll = (services: Started[], body: string) => Promise.all(services.map((s) => postJson(`${s.url}/v1/proposals`, body)));
 
   /** Arrival → relay: one member alone, then all members at once, to every service given. */

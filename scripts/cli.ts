@@ -50,6 +50,11 @@ export function urlOption(schemes: string[] = ['http', 'https']): (value: string
   };
 }
 
+/** An option that may be given again: collects every value, each checked by `parse`. */
+export function repeatable<T = string>(parse: (value: string) => T = (v) => v as T): (value: string, all?: T[]) => T[] {
+  return (value, all = []) => [...all, parse(value)];
+}
+
 /** One of a fixed set of words. */
 export function oneOf<T extends string>(...values: T[]): (value: string) => T {
   return (value) => {

@@ -148,12 +148,13 @@ export function emitterCommand(): Command {
       const operator = await session.key(o.operator);
       const oracle = o.bridge ? await session.key(o.oracle) : undefined;
       const dataDir = resolve(root, o.data ?? `state/emitter-${o.alias}${o.replica ? `-${o.replica}` : ''}`);
+      const backfill = o.backfillLedger !== undefined ? await backfillChecks(root, o, session.chain.proofsEnabled) : undefined;
+      // Joined last before the service starts: no lease is held through the ledgers' reading and the verifier's compilation.
       let agreement: Agreement | undefined;
       if (o.replica !== undefined) {
         progress(`replica ${o.replica}: joining the etcd cluster at ${o.etcd!.join(', ')}…`);
         agreement = await EtcdAgreement.start({ endpoints: o.etcd!, replica: o.replica, ...(o.advertise ? { url: o.advertise } : {}), poolTag: poolTagOf(session.client().dac.address).toString(), onStatus: progress });
       }
-      const backfill = o.backfillLedger !== undefined ? await backfillChecks(root, o, session.chain.proofsEnabled) : undefined;
       const { service, clock, strategy } = await startPoolEmitter({
         session,
         dataDir,

@@ -9,7 +9,7 @@ import { fromPrecomputed, type ProducedBlock } from '../oracle/member/blocks.js'
 import { followLines, stateHashFromDaemon, subscribeNewBlocks } from '../oracle/member/daemon.js';
 import { Deliverer, readPoolInfo, type PoolInfo } from '../oracle/member/deliver.js';
 import { watchWaitlist } from '../oracle/member/waitlist-notice.js';
-import { command, progress, urlOption } from './cli.js';
+import { command, progress, repeatable, urlOption } from './cli.js';
 
 interface MemberOptions {
   daemon?: string;
@@ -38,7 +38,7 @@ function designationFile(dir: string, slot: number): Promise<unknown> {
 /** `mina-pool member`: beside a member's node, delivers each block the node produces to the pool's emitter. */
 export function memberCommand(): Command {
   return command('member', "beside your node: deliver each block it produces to the pool's emitter, signed with your member key")
-    .option('--emitter <url>', "the pool's emitter (http://host:8480); again for each replica of a replicated emitter: every one gets each block", (v: string, all: string[] = []) => [...all, urlOption(['http', 'https', 'ws', 'wss'])(v)])
+    .option('--emitter <url>', "the pool's emitter (http://host:8480); again for each replica of a replicated emitter: every one gets each block", repeatable(urlOption(['http', 'https', 'ws', 'wss'])))
     .requiredOption('--key <file>', 'your member key file ({ privateKey, publicKey })')
     .option('--daemon <url>', "your node's GraphQL (http://127.0.0.1:3085/graphql): its newBlock subscription, or the state hashes in file mode", urlOption(['http', 'https', 'ws', 'wss']))
     .option('--producer <B62>', "the block producer key of your node (default: the member key's)", publicKey)
@@ -91,9 +91,7 @@ export function memberCommand(): Command {
       const designations = o.designations === undefined ? undefined : resolve(o.designations);
       // One deliverer per emitter; with several, each keeps its receipts apart (each replica signs its own).
       const several = o.emitter.length > 1;
-      const deliverers = o.emitter.map(
-        (url) => new Deliverer({ emitter: url, info: info!, key, receiptsDir: resolve(o.receipts, several ? new URL(url).host.replace(/[^\w.-]/g, '_') : ''), ...(designations ? { designationOf: (slot) => designationFile(designations, slot) } : {}) }),
-      );
+      const deliverers = o.emitter.map((url) => new Deliverer({ emitter: url, info: info!, key, receiptsDir: resolve(o.receipts, several ? new URL(url).host.replace(/[^\w.-]/g, '_') : '') }));
       progress(`member ${member} (producer ${producer}) → emitter ${o.emitter.join(', ')} (operator ${info.operator}, ${info.slotMs / 1000} s slots)`);
 
       const seen = new Set<string>();
@@ -101,10 +99,18 @@ export function memberCommand(): Command {
         if (seen.has(block.stateHash)) return;
         seen.add(block.stateHash);
         const head = `slot ${block.slot} height ${block.height} block ${block.stateHash}`;
+        // The designation proof kept for the slot, read once for every emitter.
+        let designation: unknown;
+        try {
+          designation = designations === undefined ? undefined : await designationFile(designations, block.slot);
+        } catch (e) {
+          progress(`${head}: not delivered: ${e instanceof Error ? e.message : String(e)}`);
+          return;
+        }
         // To every emitter at once; one receipt is enough (each replica that took it logs it).
         const outcomes = await Promise.all(
           deliverers.map((d) =>
-            d.deliver(block, abort.signal).catch((e: unknown) => ({ status: 'failed' as const, message: e instanceof Error ? e.message : String(e) })),
+            d.deliver(block, abort.signal, designation).catch((e: unknown) => ({ status: 'failed' as const, message: e instanceof Error ? e.message : String(e) })),
           ),
         );
         const parts = outcomes.map((r, i) => {

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { PoolError } from '../oracle/errors.js';
 import { buildRelay } from '../oracle/emitter/relay.js';
+import { listenOn } from '../oracle/emitter/server.js';
 import { command, progress, wholeNumber } from './cli.js';
 
 /** `mina-pool relay`: the gateway's relay, where the emitter (or each of its replicas) hands each slot's winner. */
@@ -22,13 +22,7 @@ export function relayCommand(): Command {
     .action(async (o: { spool: string; port: number; host: string }) => {
       const spoolDir = resolve(o.spool);
       const app = buildRelay({ spoolDir, onBlock: (b) => progress(`slot ${b.slot}: ${b.blockHash} from ${b.member}${b.stored ? '' : ' (already held)'}`) });
-      let url: string;
-      try {
-        url = await app.listen({ port: o.port, host: o.host });
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PoolError('PORT_IN_USE', `port ${o.port} on ${o.host} is in use; choose another with --port`, { port: o.port });
-        throw e;
-      }
+      const url = await listenOn(app, o.port, o.host);
       progress(`relay: POST ${url}/v1/blocks → ${spoolDir}; Ctrl-C to stop`);
       await new Promise<void>((done) => {
         const stop = () => void app.close().then(() => done());

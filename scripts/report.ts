@@ -9,7 +9,7 @@ import { EventLog, type LoggedEvent } from '../oracle/emitter/event-log.js';
 import { InputError, PoolError } from '../oracle/errors.js';
 import { parseWith, readJsonFile, writeJsonAtomic } from '../oracle/json-file.js';
 import { PoolSession } from '../oracle/pool/session.js';
-import { command, output, progress, wholeNumber } from './cli.js';
+import { command, output, progress, repeatable, wholeNumber } from './cli.js';
 
 interface ReportOptions {
   epoch: number;
@@ -31,8 +31,6 @@ interface Source {
   /** The emitter it was read from (its published report files). */
   emitter?: string;
 }
-
-const repeat = (v: string, all: string[] = []) => [...all, v];
 
 async function readSources(root: string, o: ReportOptions): Promise<Source[]> {
   const sources: Source[] = [];
@@ -71,9 +69,9 @@ export function reportCommand(): Command {
   return command('report', "recompute an epoch's metrics root from the emitter's event log and check it against the report on chain")
     .requiredOption('--epoch <n>', 'the epoch', wholeNumber(0, 601_000))
     .option('--alias <name>', 'the pool deployed under this alias', 'local')
-    .option('--log <file>', "the emitter's event log (default state/emitter-<alias>/events.sqlite); again for each replica's", repeat)
-    .option('--events <file>', 'an exported copy of a log (JSON: the events, as GET /v1/events pages them); again for each', repeat)
-    .option('--emitter <url>', "read the log from a running emitter's GET /v1/events; again for each replica", repeat)
+    .option('--log <file>', "the emitter's event log (default state/emitter-<alias>/events.sqlite); again for each replica's", repeatable())
+    .option('--events <file>', 'an exported copy of a log (JSON: the events, as GET /v1/events pages them); again for each', repeatable())
+    .option('--emitter <url>', "read the log from a running emitter's GET /v1/events; again for each replica", repeatable())
     .option('--report <file>', "the report file the emitter published (GET /v1/reports/:epoch): needed for a report merged from several replicas' logs, unless an --emitter serves it")
     .option('--export <file>', 'also write the events read to this file (to hand to others)')
     .option('--json', 'print one JSON object')

@@ -1,5 +1,5 @@
 import type { GraphQLClient } from 'graphql-request';
-import { daemonClient, describeDaemonError, pollDaemon, readBestChain, type ProducedBlock } from '../member/blocks.js';
+import { daemonClient, describeDaemonError, FRONTIER_DEPTH, pollDaemon, readBestChain, type ProducedBlock } from '../member/blocks.js';
 import { subscribeNewBlocks } from '../member/daemon.js';
 import { parseVrfOutput } from '../vrf/output.js';
 import { fetchPeerSnapshots, type LiveEntry, type LiveWaitlist, type WaitlistSnapshot } from './live.js';
@@ -44,7 +44,7 @@ export interface FollowerOptions {
 type ChainBlock = Pick<ProducedBlock, 'slot' | 'creator'> & { stateHash: string };
 
 /** How far past the settled waitlist a head is projected (the daemon's frontier). */
-export const MAX_PROJECTION = 290;
+export const MAX_PROJECTION = FRONTIER_DEPTH;
 
 /** A projected head, or why there is none now. */
 export type Projection = { head: Designation; problem?: undefined } | { head?: undefined; problem: string };
@@ -146,7 +146,7 @@ export class NetworkFollower {
   async check(signal?: AbortSignal): Promise<FollowStep | undefined> {
     const { waitlist } = this.o;
     const started = (this.o.now ?? Date.now)();
-    const chain = await readBestChain(this.client, this.o.maxLength ?? 290, signal);
+    const chain = await readBestChain(this.client, this.o.maxLength ?? FRONTIER_DEPTH, signal);
     if (chain.length === 0) return undefined;
     this.bestChain = chain;
     this.readAt = started;

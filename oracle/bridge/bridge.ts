@@ -6,8 +6,10 @@ import { PoolError } from '../errors.js';
 import { readJsonFileIfExists, writeJsonAtomic } from '../json-file.js';
 import type { PoolClient } from '../pool/client.js';
 import { epochSlots } from '../emitter/metrics.js';
-import { combinedHead, eventsFromEmitter, mergeReplicaEvents, type ReplicaLog } from './merge.js';
+import { buildMergedReport, eventsFromEmitter, type ReplicaLog } from './merge.js';
 import { buildReport, reportFileSchema, type ReportFile } from './report.js';
+import { Serial } from '../serial.js';
+import type { ReplicaInfo } from '../emitter/agreement.js';
 
 /**
  * The metrics bridge: at the end of an epoch it builds the report from the event log,
@@ -34,14 +36,14 @@ export interface BridgeDeps {
    * Among replicas: this replica's name and the others' URLs (those up); the report is built from
    * the merged logs of this replica and every other that answers, and names them.
    */
-  replicas?: { self: string; peers: () => { replica: string; url?: string }[] };
+  replicas?: { self: string; peers: () => readonly ReplicaInfo[] };
   progress?: Log;
 }
 
 export type PostOutcome = { status: 'posted' | 'already-posted'; report: ReportFile };
 
 export class Bridge {
-  private running = Promise.resolve() as Promise<unknown>;
+  private readonly serial = new Serial();
 
   constructor(private readonly deps: BridgeDeps) {}
 
@@ -63,8 +65,8 @@ export class Bridge {
     const common = { epoch, indexOf: (k: string) => client.mirror.indexOf(k), policy: client.mirror.params.rewardPolicy, perBlock: this.deps.perBlock, basis: this.deps.basis };
     let report: ReportFile;
     if (this.deps.replicas) {
-      const logs = await this.replicaLogs(this.deps.replicas);
-      report = buildReport({ ...common, events: mergeReplicaEvents(logs).filter((e) => e.slot >= fromSlot && e.slot <= toSlot), head: combinedHead(logs), replicas: logs });
+      const logs = await this.replicaLogs(this.deps.replicas, epoch);
+      report = buildMergedReport({ ...common, logs });
     } else {
       // One synchronous read: the events and the head are of the same moment.
       const head = log.head();
@@ -75,21 +77,22 @@ export class Bridge {
   }
 
   /** This replica's log and the logs of the other replicas that answer (a replica down is left out, and named). */
-  private async replicaLogs(r: NonNullable<BridgeDeps['replicas']>): Promise<(ReplicaLog & { url?: string })[]> {
+  private async replicaLogs(r: NonNullable<BridgeDeps['replicas']>, epoch: number): Promise<(ReplicaLog & { url?: string })[]> {
     const { log } = this.deps;
     const progress = this.deps.progress ?? (() => {});
-    const head = log.head();
-    const logs: (ReplicaLog & { url?: string })[] = [{ replica: r.self, events: log.events(1, head.seq, Number.MAX_SAFE_INTEGER), head }];
+    // This log: the epoch's events and the head, of one moment (the merge keeps the epoch's only).
+    const { fromSlot, toSlot } = epochSlots(epoch);
+    const logs: (ReplicaLog & { url?: string })[] = [{ replica: r.self, head: log.head(), events: log.eventsOfSlots(fromSlot, toSlot) }];
     for (const peer of r.peers()) {
-      if (peer.replica === r.self) continue;
+      if (peer.id === r.self) continue;
       if (!peer.url) {
-        progress(`bridge: replica ${peer.replica} has no URL registered: its log is left out`);
+        progress(`bridge: replica ${peer.id} has no URL registered: its log is left out`);
         continue;
       }
       try {
-        logs.push({ replica: peer.replica, url: peer.url, ...(await eventsFromEmitter(peer.url)) });
+        logs.push({ replica: peer.id, url: peer.url, ...(await eventsFromEmitter(peer.url)) });
       } catch (e) {
-        progress(`bridge: the log of replica ${peer.replica} is left out: ${e instanceof Error ? e.message : String(e)}`);
+        progress(`bridge: the log of replica ${peer.id} is left out: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
     progress(`bridge: drawing on the logs of ${logs.map((l) => `${l.replica} (${l.head.seq} events)`).join(', ')}`);
@@ -98,9 +101,7 @@ export class Bridge {
 
   /** Builds (once) and posts (once) the epoch's report; one epoch at a time. */
   post(epoch: number): Promise<PostOutcome> {
-    const run = this.running.then(() => this.postNow(epoch));
-    this.running = run.catch(() => undefined);
-    return run;
+    return this.serial.run(() => this.postNow(epoch));
   }
 
   private async postNow(epoch: number): Promise<PostOutcome> {

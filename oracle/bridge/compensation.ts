@@ -7,6 +7,7 @@ import type { Log } from '../chain/poster.js';
 import type { EventLog } from '../emitter/event-log.js';
 import { readJsonFileIfExists, writeJsonAtomic } from '../json-file.js';
 import { PoolActionError, type PoolClient } from '../pool/client.js';
+import { Serial } from '../serial.js';
 
 /**
  * Compensation of designated producers, posted by the oracle on their behalf. A designated
@@ -60,7 +61,9 @@ export interface DesignatedBlock {
 }
 
 export class Compensations {
-  private running = Promise.resolve() as Promise<unknown>;
+  private readonly serial = new Serial();
+  /** Outcomes read or written by this instance (a slot's file is read once). */
+  private readonly known = new Map<number, CompensationOutcome>();
 
   constructor(private readonly deps: CompensationDeps) {}
 
@@ -79,15 +82,17 @@ export class Compensations {
   }
 
   /** What was recorded for a slot, if it is done (paid or skipped). */
-  outcome(slot: number): Promise<CompensationOutcome | undefined> {
-    return readJsonFileIfExists(join(this.deps.dir, Compensations.fileName(slot)), outcomeSchema, `backfill outcome of slot ${slot}`);
+  async outcome(slot: number): Promise<CompensationOutcome | undefined> {
+    const known = this.known.get(slot);
+    if (known) return known;
+    const read = await readJsonFileIfExists(join(this.deps.dir, Compensations.fileName(slot)), outcomeSchema, `backfill outcome of slot ${slot}`);
+    if (read) this.known.set(slot, read);
+    return read;
   }
 
   /** Posts the slot's commitment and compensation, once; one slot at a time. */
   post(block: DesignatedBlock): Promise<CompensationOutcome> {
-    const run = this.running.then(() => this.postNow(block));
-    this.running = run.catch(() => undefined);
-    return run;
+    return this.serial.run(() => this.postNow(block));
   }
 
   private async postNow(block: DesignatedBlock): Promise<CompensationOutcome> {
@@ -140,6 +145,7 @@ export class Compensations {
 
   private async keep(outcome: z.infer<typeof outcomeSchema>): Promise<CompensationOutcome> {
     await writeJsonAtomic(join(this.deps.dir, Compensations.fileName(outcome.slot)), outcome);
+    this.known.set(outcome.slot, outcome);
     return outcome;
   }
 }

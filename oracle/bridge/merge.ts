@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { LoggedEvent } from '../emitter/event-log.js';
+import { GENESIS_HASH, type LoggedEvent } from '../emitter/event-log.js';
 import { EVENT_TYPES } from '../emitter/types.js';
 import { FetchError } from '../errors.js';
 import { parseWith } from '../json-file.js';
+import { epochSlots } from '../emitter/metrics.js';
+import { buildReport, type BuildOptions, type ReportFile } from './report.js';
 
 /**
  * The logs of several emitter replicas as one. Members deliver to every replica, so each log
@@ -69,6 +71,13 @@ export function combinedHead(logs: readonly { replica: string; head: { seq: numb
   return { seq: logs.reduce((n, l) => n + l.head.seq, 0), hash: createHash('sha256').update(lines.join('\n')).digest('hex') };
 }
 
+/** An epoch's report from several replicas' logs: their merged events, their combined head, the logs named. */
+export function buildMergedReport(o: Omit<BuildOptions, 'events' | 'head' | 'replicas'> & { logs: (ReplicaLog & { url?: string })[] }): ReportFile {
+  const { fromSlot, toSlot } = epochSlots(o.epoch);
+  const { logs, ...build } = o;
+  return buildReport({ ...build, events: mergeReplicaEvents(logs).filter((e) => e.slot >= fromSlot && e.slot <= toSlot), head: combinedHead(logs), replicas: logs });
+}
+
 export const loggedEventSchema = z.object({
   seq: z.number().int().min(1),
   type: z.enum(EVENT_TYPES),
@@ -86,7 +95,7 @@ export const loggedEventSchema = z.object({
 /** Every event of a running emitter, read page by page from `GET /v1/events`, and its head. */
 export async function eventsFromEmitter(base: string, onProgress?: (message: string) => void): Promise<{ events: LoggedEvent[]; head: { seq: number; hash: string } }> {
   const events: LoggedEvent[] = [];
-  let head = { seq: 0, hash: '0'.repeat(64) };
+  let head = { seq: 0, hash: GENESIS_HASH };
   for (let from: number | null = 1; from !== null; ) {
     const url: URL = new URL(`/v1/events?from=${from}&limit=1000`, base);
     let body: unknown;
@@ -97,7 +106,7 @@ export async function eventsFromEmitter(base: string, onProgress?: (message: str
     } catch (e) {
       throw new FetchError(`cannot read the events of ${base}: ${e instanceof Error ? e.message : String(e)}`, { url: base });
     }
-    const page = parseWith(z.object({ events: z.array(loggedEventSchema), next: z.number().nullable(), head: z.object({ seq: z.number(), hash: z.string() }).optional() }), body, `events page from ${url.href}`);
+    const page = parseWith(z.object({ events: z.array(loggedEventSchema), next: z.number().nullable() }), body, `events page from ${url.href}`);
     events.push(...(page.events as LoggedEvent[]));
     from = page.next;
     if (events.length % 10_000 < 1000) onProgress?.(`read ${events.length} events of ${base}`);

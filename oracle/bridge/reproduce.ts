@@ -1,7 +1,6 @@
 import type { LoggedEvent } from '../emitter/event-log.js';
-import { epochSlots } from '../emitter/metrics.js';
 import { InputError, PoolError } from '../errors.js';
-import { combinedHead, mergeReplicaEvents } from './merge.js';
+import { buildMergedReport, combinedHead } from './merge.js';
 import { buildReport, eventLogField, eventsUpTo, type BuildOptions, type ReportFile } from './report.js';
 
 /**
@@ -41,11 +40,9 @@ export function reproduceReport(o: {
       }
       throw new PoolError('LOG_MISSING', `the report drew on replica ${rep.replica}'s log up to event ${rep.seq} (${rep.hash.slice(0, 16)}…), which none of the logs given reaches: give it (--log, --events or --emitter${rep.url ? ` ${rep.url}` : ''})`);
     });
-    const head = combinedHead(logs);
-    if (eventLogField(head.hash).toString() !== o.eventLogHash) throw new PoolError('LOG_MISMATCH', "the replicas' logs reach the heads the report file names, but their combined head is not the one on chain: the report file is not the one posted");
-    const { fromSlot, toSlot } = epochSlots(o.epoch);
+    if (eventLogField(combinedHead(logs).hash).toString() !== o.eventLogHash) throw new PoolError('LOG_MISMATCH', "the replicas' logs reach the heads the report file names, but their combined head is not the one on chain: the report file is not the one posted");
     return {
-      report: buildReport({ ...o.build, epoch: o.epoch, events: mergeReplicaEvents(logs).filter((e) => e.slot >= fromSlot && e.slot <= toSlot), head, replicas: logs }),
+      report: buildMergedReport({ ...o.build, epoch: o.epoch, logs }),
       drawn: logs.map((l) => ({ source: `${l.replica}: ${l.source}`, events: l.head.seq, head: l.head.hash })),
     };
   }

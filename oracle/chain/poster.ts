@@ -2,6 +2,7 @@ import { Mina, UInt64, type PrivateKey, type PublicKey } from 'o1js';
 import { PoolError } from '../errors.js';
 import { TransactionRejected, type Chain, type Inclusion, type SignedTransaction } from './chain.js';
 import { explainRejection } from './explain.js';
+import { Serial } from '../serial.js';
 
 /** Progress and outcome messages: a message and a context object. */
 export type Log = (message: string, context?: Record<string, unknown>) => void;
@@ -58,7 +59,7 @@ export class TransactionPoster {
   readonly chain: Chain;
   readonly fee: bigint;
   private readonly log: Log;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly serial = new Serial();
   private readonly compile?: () => Promise<void>;
   /** The compile run before the first proof (forgotten if it fails, so a later proof tries again). */
   private compiled?: Promise<void>;
@@ -72,9 +73,7 @@ export class TransactionPoster {
 
   /** Builds, proves and signs a transaction, and sends it once the previous one is included. */
   post(request: PostRequest): Promise<Inclusion> {
-    const run = this.queue.then(async () => this.send(await this.prepare(request)));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.serial.run(async () => this.send(await this.prepare(request)));
   }
 
   /** Builds, proves and signs, without sending (to send several built against the same state). */

@@ -37,6 +37,12 @@ export interface EmittedRecord {
   at: number;
 }
 
+/** What etcd holds for a slot besides its outcome. */
+export interface SlotState {
+  emitted?: EmittedRecord;
+  forwarder?: string;
+}
+
 export interface ReplicaInfo {
   id: string;
   /** Its HTTP service (the bridge reads its log there). */
@@ -69,10 +75,8 @@ export interface Agreement {
    * before). A decision that stands with this replica's name gives it the slot's forwarding.
    */
   propose(outcome: SlotOutcome): Promise<SlotOutcome>;
-  /** The outcomes of a slot range. */
-  outcomes(fromSlot: number, toSlot: number): Promise<Map<number, SlotOutcome>>;
-  /** The emissions recorded for a slot range. */
-  emissions(fromSlot: number, toSlot: number): Promise<Map<number, EmittedRecord>>;
+  /** Each slot of a range that has one: its recorded emission and the replica holding its forwarding (one read). */
+  slots(fromSlot: number, toSlot: number): Promise<Map<number, SlotState>>;
   /** The replica holding a slot's forwarding, if any holds it. */
   forwarder(slot: number): Promise<string | undefined>;
   /** Takes a decided slot's forwarding if nobody holds it (or this replica does); true when this replica holds it. */
@@ -98,12 +102,6 @@ const outcomeSchema = z.union([
 ]);
 const emittedSchema = z.object({ slot: z.number().int(), blockHash: z.string(), replica: z.string(), at: z.number() });
 const replicaSchema = z.object({ id: z.string(), url: z.string().optional(), startedAt: z.number() });
-
-/** Whether two outcomes are the same choice (the time aside). */
-export function sameOutcome(a: SlotOutcome, b: SlotOutcome): boolean {
-  if (a.kind !== b.kind || a.slot !== b.slot || a.replica !== b.replica) return false;
-  return a.kind === 'missed' || (b.kind === 'decided' && a.member === b.member && a.blockHash === b.blockHash);
-}
 
 export interface EtcdAgreementOptions {
   endpoints: string[];
@@ -287,25 +285,18 @@ export class EtcdAgreement implements Agreement {
     });
   }
 
-  async outcomes(fromSlot: number, toSlot: number): Promise<Map<number, SlotOutcome>> {
-    return this.readRange(fromSlot, toSlot, 'outcome', parseOutcome);
-  }
-
-  async emissions(fromSlot: number, toSlot: number): Promise<Map<number, EmittedRecord>> {
-    return this.readRange(fromSlot, toSlot, 'emitted', (v) => {
-      const parsed = emittedSchema.safeParse(safeJson(v));
-      return parsed.success ? parsed.data : undefined;
-    });
-  }
-
-  private async readRange<T>(fromSlot: number, toSlot: number, what: string, parse: (v: string) => T | undefined): Promise<Map<number, T>> {
+  async slots(fromSlot: number, toSlot: number): Promise<Map<number, SlotState>> {
     const kvs = await this.retrying(`read slots ${fromSlot}–${toSlot}`, () => this.client.getAll().inRange({ start: this.key(`slot/${pad(fromSlot)}/`), end: this.key(`slot/${pad(toSlot + 1)}/`) }).strings());
-    const out = new Map<number, T>();
+    const out = new Map<number, SlotState>();
+    const of = (slot: number) => out.get(slot) ?? out.set(slot, {}).get(slot)!;
     for (const [k, v] of Object.entries(kvs)) {
       const m = /slot\/(\d{10})\/(\w+)$/.exec(k);
-      if (!m || m[2] !== what) continue;
-      const parsed = parse(v);
-      if (parsed !== undefined) out.set(Number(m[1]), parsed);
+      if (!m) continue;
+      if (m[2] === 'forwarder') of(Number(m[1])).forwarder = v;
+      if (m[2] === 'emitted') {
+        const parsed = emittedSchema.safeParse(safeJson(v));
+        if (parsed.success) of(Number(m[1])).emitted = parsed.data;
+      }
     }
     return out;
   }
@@ -314,9 +305,13 @@ export class EtcdAgreement implements Agreement {
     return (await this.retrying(`read slot ${slot}'s forwarder`, () => this.client.get(this.slotKey(slot, 'forwarder')).string())) ?? undefined;
   }
 
-  async claimForwarding(slot: number): Promise<boolean> {
-    const key = this.slotKey(slot, 'forwarder');
-    return this.retrying(`claim slot ${slot}'s forwarding`, async () => {
+  claimForwarding(slot: number): Promise<boolean> {
+    return this.holdLeased(this.slotKey(slot, 'forwarder'), `claim slot ${slot}'s forwarding`);
+  }
+
+  /** Creates `key` with this replica's name on its lease unless it exists; true when it is (now or already) this replica's. */
+  private holdLeased(key: string, what: string): Promise<boolean> {
+    return this.retrying(what, async () => {
       const r = await this.client.if(key, 'Create', '==', 0).then(this.client.put(key).value(this.replica).lease(this.leaseId)).else(this.client.get(key)).commit();
       return r.succeeded || r.responses[0]?.response_range?.kvs?.[0]?.value?.toString() === this.replica;
     });
@@ -327,12 +322,8 @@ export class EtcdAgreement implements Agreement {
     await this.retrying(`record slot ${e.slot}'s emission`, () => this.client.if(key, 'Create', '==', 0).then(this.client.put(key).value(JSON.stringify(e))).commit());
   }
 
-  async lead(role: string): Promise<boolean> {
-    const key = this.key(`leader/${role}`);
-    return this.retrying(`take the ${role} role`, async () => {
-      const r = await this.client.if(key, 'Create', '==', 0).then(this.client.put(key).value(this.replica).lease(this.leaseId)).else(this.client.get(key)).commit();
-      return r.succeeded || r.responses[0]?.response_range?.kvs?.[0]?.value?.toString() === this.replica;
-    });
+  lead(role: string): Promise<boolean> {
+    return this.holdLeased(this.key(`leader/${role}`), `take the ${role} role`);
   }
 
   watch(onChange: () => void): void {

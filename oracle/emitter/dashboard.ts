@@ -14,8 +14,7 @@ export interface SlotView {
   start: number;
   status: 'open' | 'decided' | 'emitted' | 'missed';
   winner?: string;
-  /** Among replicas: the replica whose decision stood, and the one that forwarded the block. */
-  decidedBy?: string;
+  /** Among replicas: the replica that forwarded the block. */
   forwardedBy?: string;
   chain?: 'canonical' | 'orphaned';
   proposals: { member: string; blockHash: string; receivedAt: number; outcome: ProposalOutcome }[];
@@ -37,7 +36,6 @@ export function slotViews(events: readonly LoggedEvent[], fromSlot: number, toSl
       case 'selected': {
         v.status = 'decided';
         v.winner = e.member;
-        if (typeof e.data?.replica === 'string') v.decidedBy = e.data.replica;
         const p = proposal();
         if (p) p.outcome = 'selected';
         break;
@@ -89,7 +87,6 @@ export const DASHBOARD_HTML = `<!doctype html>
   #waitlist.ours { color: #135; background: #e6f0ff; border-left: 4px solid #4a7bd0; padding: .3em .6em; }
   #replicas { color: #555; margin-bottom: .6em; }
   #replicas.cut { color: #900; background: #fdecec; border-left: 4px solid #c33; padding: .3em .6em; }
-  #replicas b.down { color: #c33; }
   svg text { font-size: 11px; }
 </style>
 </head>

@@ -321,11 +321,16 @@ export class EventLog {
     const all = this.proposals(slot);
     const winner = pick(all);
     if (!winner) return undefined;
-    const firstArrival = all[0]!.receivedAt;
+    return { decision: this.recordDecision(slot, winner, all, at, { strategy }), winner };
+  }
+
+  /** Inserts a slot's decision with its `selected` event, and `ignored` for every other proposal here. */
+  private recordDecision(slot: number, winner: { member: string; blockHash: string }, all: AcceptedProposal[], at: number, data: Record<string, unknown>): Decision {
+    const firstArrival = all[0]?.receivedAt ?? at;
     this.sql.insertDecision.run(slot, winner.member, winner.blockHash, at, firstArrival);
-    this.appendInTransaction({ type: 'selected', slot, member: winner.member, blockHash: winner.blockHash, at, latencyMs: at - firstArrival, data: { strategy } });
+    this.appendInTransaction({ type: 'selected', slot, member: winner.member, blockHash: winner.blockHash, at, latencyMs: at - firstArrival, data });
     for (const p of all) if (p.member !== winner.member || p.blockHash !== winner.blockHash) this.appendInTransaction({ type: 'ignored', slot, member: p.member, blockHash: p.blockHash, at, data: { winner: winner.member } });
-    return { decision: { slot, member: winner.member, blockHash: winner.blockHash, decidedAt: at, firstArrival }, winner };
+    return { slot, member: winner.member, blockHash: winner.blockHash, decidedAt: at, firstArrival };
   }
 
   /**
@@ -341,12 +346,7 @@ export class EventLog {
         if (existing.member !== d.member || existing.blockHash !== d.blockHash) throw new Error(`slot ${d.slot}: the agreed block ${d.blockHash} is not the one decided here (${existing.blockHash})`);
         return existing;
       }
-      const all = this.proposals(d.slot);
-      const firstArrival = all[0]?.receivedAt ?? at;
-      this.sql.insertDecision.run(d.slot, d.member, d.blockHash, at, firstArrival);
-      this.appendInTransaction({ type: 'selected', slot: d.slot, member: d.member, blockHash: d.blockHash, at, latencyMs: at - firstArrival, data: { strategy: d.strategy, replica: d.replica } });
-      for (const p of all) if (p.member !== d.member || p.blockHash !== d.blockHash) this.appendInTransaction({ type: 'ignored', slot: d.slot, member: p.member, blockHash: p.blockHash, at, data: { winner: d.member } });
-      return { slot: d.slot, member: d.member, blockHash: d.blockHash, decidedAt: at, firstArrival };
+      return this.recordDecision(d.slot, d, this.proposals(d.slot), at, { strategy: d.strategy, replica: d.replica });
     });
   }
 

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { PoolError } from '../errors.js';
+import { freePort, killAndWait } from '../processes.js';
 
 /**
  * A real etcd cluster on loopback (Debian's `etcd-server`): every member a process of its own,
@@ -30,18 +30,6 @@ export interface LocalEtcdOptions {
   bin?: string;
   /** Where each member's output goes (default: dropped). */
   onOutput?: (member: string, line: string) => void;
-}
-
-/** A free TCP port on 127.0.0.1. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export class LocalEtcd {
@@ -128,23 +116,24 @@ export class LocalEtcd {
     }
   }
 
-  /** The member that leads now (asked of the running members), if one does. */
+  /** The member that leads now (as the running members say), if one does. */
   async leader(): Promise<EtcdMember | undefined> {
-    for (const m of this.members.filter((x) => x.process)) {
-      try {
-        const r = await fetch(`${m.clientUrl}/v3/maintenance/status`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(1_000) });
-        const s = (await r.json()) as { header?: { member_id?: string }; leader?: string };
-        if (s.leader && s.leader !== '0') {
-          for (const x of this.members.filter((y) => y.process)) {
-            const r2 = await fetch(`${x.clientUrl}/v3/maintenance/status`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(1_000) });
-            if (((await r2.json()) as { header?: { member_id?: string } }).header?.member_id === s.leader) return x;
+    // Each running member's status names its own id and the leader's.
+    const statuses = await Promise.all(
+      this.members
+        .filter((m) => m.process)
+        .map(async (m) => {
+          try {
+            const r = await fetch(`${m.clientUrl}/v3/maintenance/status`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(1_000) });
+            const s = (await r.json()) as { header?: { member_id?: string }; leader?: string };
+            return { m, id: s.header?.member_id, leader: s.leader };
+          } catch {
+            return { m, id: undefined, leader: undefined };
           }
-        }
-      } catch {
-        // this member does not answer: ask the next
-      }
-    }
-    return undefined;
+        }),
+    );
+    const leader = statuses.find((s) => s.leader && s.leader !== '0')?.leader;
+    return statuses.find((s) => s.id !== undefined && s.id === leader)?.m;
   }
 
   /** SIGKILLs a member. */
@@ -152,9 +141,7 @@ export class LocalEtcd {
     const p = m.process;
     if (!p) return;
     m.process = undefined;
-    const exited = new Promise((r) => p.once('exit', r));
-    p.kill('SIGKILL');
-    await exited;
+    await killAndWait(p);
   }
 
   /** Starts a killed member again with its data (it rejoins the cluster). */

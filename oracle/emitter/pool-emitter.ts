@@ -90,6 +90,9 @@ export async function startPoolEmitter(o: PoolEmitterOptions): Promise<{ service
     refresh: async () => void (await client.sync()),
   };
   const oracle = o.oracle;
+  const agreement = o.agreement;
+  // What the bridge and the compensations share: where their files go, what a block counts as, the log.
+  const posting = { dir: join(o.dataDir, 'reports'), basis: o.daemonUrl ? ('canonical' as const) : ('emitted' as const), progress: o.progress };
   const service = await EmitterService.start({
     dataDir: o.dataDir,
     clock,
@@ -104,30 +107,16 @@ export async function startPoolEmitter(o: PoolEmitterOptions): Promise<{ service
     ...(o.daemonUrl ? { watch: { url: o.daemonUrl, ...(o.confirmations !== undefined ? { confirmations: o.confirmations } : {}), ...(o.watchIntervalMs ? { intervalMs: o.watchIntervalMs } : {}) } } : {}),
     ...(o.waitlist ? { waitlist: { url: waitlistDaemon(o), window: params.backfillWindow, ...o.waitlist } } : {}),
     ...(o.backfill ? { backfill: o.backfill } : {}),
-    ...(o.agreement ? { agreement: o.agreement } : {}),
+    ...(agreement ? { agreement } : {}),
     ...(oracle
       ? {
           bridge: {
-            create: (log) => {
-              const agreement = o.agreement;
-              return new Bridge({
-                log,
-                client,
-                oracle,
-                dir: join(o.dataDir, 'reports'),
-                perBlock: o.perBlock,
-                basis: o.daemonUrl ? 'canonical' : 'emitted',
-                ...(agreement ? { replicas: { self: agreement.replica, peers: () => agreement.health().replicas.map((r) => ({ replica: r.id, ...(r.url ? { url: r.url } : {}) })) } } : {}),
-                progress: o.progress,
-              });
-            },
+            create: (log) => new Bridge({ log, client, oracle, ...posting, perBlock: o.perBlock, ...(agreement ? { replicas: { self: agreement.replica, peers: () => agreement.health().replicas } } : {}) }),
             delaySlots: o.reportDelaySlots,
           },
         }
       : {}),
-    ...(oracle && o.backfill
-      ? { compensation: { create: (log, planOf) => new Compensations({ log, client, oracle, dir: join(o.dataDir, 'reports'), planOf, basis: o.daemonUrl ? 'canonical' : 'emitted', progress: o.progress }) } }
-      : {}),
+    ...(oracle && o.backfill ? { compensation: { create: (log, planOf) => new Compensations({ log, client, oracle, ...posting, planOf }) } } : {}),
     progress: o.progress,
   });
   return { service, clock, strategy };

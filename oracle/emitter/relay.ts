@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { readdir } from 'node:fs/promises';
 import { z } from 'zod';
-import { firstIssue } from '../errors.js';
+import { firstIssue, PoolError } from '../errors.js';
+import { Serial } from '../serial.js';
 import { SpoolSink } from './sink.js';
 
 /**
@@ -34,7 +34,7 @@ export function buildRelay(o: RelayOptions): FastifyInstance {
   const spool = new SpoolSink(o.spoolDir);
   const app = Fastify({ bodyLimit: o.bodyLimit ?? 8 * 1024 * 1024 });
   /** One block written at a time: a second copy waits for the first. */
-  let queue = Promise.resolve();
+  const writes = new Serial();
 
   app.post('/v1/blocks', async (request, reply) => {
     const parsed = blockSchema.safeParse(request.body);
@@ -45,26 +45,20 @@ export function buildRelay(o: RelayOptions): FastifyInstance {
     const b = parsed.data;
     const key = request.headers['idempotency-key'];
     if (key !== undefined && key !== b.blockHash) return reply.status(400).send({ code: 'MALFORMED', message: `the Idempotency-Key ${String(key)} is not the block hash ${b.blockHash}` });
-    const run = queue.then(async () => {
-      const held = await spool.held(b.slot);
-      await spool.deliver({ slot: b.slot, member: b.member, blockHash: b.blockHash, payload: b.block });
-      return held === undefined;
-    });
-    queue = run.then(() => undefined, () => undefined);
     try {
-      const stored = await run;
+      const stored = await writes.run(async () => {
+        const held = await spool.held(b.slot);
+        await spool.deliver({ slot: b.slot, member: b.member, blockHash: b.blockHash, payload: b.block });
+        return held === undefined;
+      });
       o.onBlock?.({ slot: b.slot, member: b.member, blockHash: b.blockHash, stored });
       return { stored };
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      if (/another block for slot/.test(message)) return reply.status(409).send({ code: 'SLOT_TAKEN', message });
+      if (e instanceof PoolError && e.code === 'SLOT_TAKEN') return reply.status(409).send({ code: e.code, message: e.message });
       throw e;
     }
   });
 
-  app.get('/v1/blocks', async () => {
-    const files = (await readdir(o.spoolDir).catch(() => [] as string[])).filter((f) => /^slot-\d{10}-.+\.json$/.test(f)).sort();
-    return { blocks: files.map((f) => ({ slot: Number(f.slice(5, 15)), blockHash: f.slice(16, -5) })) };
-  });
+  app.get('/v1/blocks', async () => ({ blocks: await spool.holdings() }));
   return app;
 }

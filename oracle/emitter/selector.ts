@@ -4,6 +4,7 @@ import { AgreementUnavailable, type Agreement, type SlotOutcome } from './agreem
 import type { AcceptedProposal, Decision, DecideOutcome, DecideRule, EventLog } from './event-log.js';
 import type { Sink } from './sink.js';
 import type { SlotClock } from './slot-clock.js';
+import { FRONTIER_DEPTH } from '../member/blocks.js';
 
 /**
  * Selection: one winner per slot by the pool's strategy, recorded in the event log before
@@ -78,8 +79,6 @@ export interface SelectorDeps {
   onTakeover?: (slot: number) => void;
 }
 
-/** How far back, in slots, a replica follows decisions not yet emitted (a daemon's frontier). */
-const FOLLOW_SLOTS = 290;
 
 /** Among replicas: the longest a proposal waits for its slot's agreement before its own checks go on. */
 const HOLD_MS = 100;
@@ -147,14 +146,16 @@ export class Selector {
     const { log, clock, agreement } = this.deps;
     const job = (async () => {
       if (log.decision(slot)) return;
-      const pick = this.pick(log.proposals(slot), final);
+      const proposals = log.proposals(slot);
+      const pick = this.pick(proposals, final);
       if (!pick) return;
       const mine: SlotOutcome = { kind: 'decided', slot, member: pick.member, blockHash: pick.blockHash, replica: agreement!.replica, at: clock.now() };
       const t0 = performance.now();
       const agreed = await agreement!.propose(mine);
       this.deps.onAgreed?.(performance.now() - t0);
       // The forwarding came with the decision when the outcome that stands is the one just proposed.
-      await this.apply(agreed, agreed.kind === 'decided' && agreed.replica === mine.replica && agreed.at === mine.at ? pick.proposal.payload : undefined);
+      const won = agreed.kind === 'decided' && agreed.replica === mine.replica && agreed.at === mine.at;
+      await this.apply(agreed, won ? { payload: pick.proposal.payload, firstArrival: proposals[0]!.receivedAt } : undefined);
     })()
       .catch((e: unknown) => this.agreementFailed(slot, e))
       .finally(() => this.agreeing.delete(slot));
@@ -164,17 +165,17 @@ export class Selector {
 
   /**
    * Among replicas: records an agreed decision here; forwards it when the proposal that won was
-   * just ours (`payload`). The decision is durable in etcd already, so the block goes to the sink
-   * first and is recorded here right after (a crash in between: the slot's close records it
-   * again from etcd, and the follower hands on the same block).
+   * just ours (`won`: its block and the slot's first arrival here). The decision is durable in
+   * etcd already, so the block goes to the sink first and is recorded here right after (a crash
+   * in between: the slot's close records it again from etcd, and the follower hands on the same
+   * block).
    */
-  private async apply(agreed: SlotOutcome, payload?: unknown): Promise<void> {
+  private async apply(agreed: SlotOutcome, won?: { payload: unknown; firstArrival: number }): Promise<void> {
     if (agreed.kind !== 'decided') return;
     const { log, clock, strategy } = this.deps;
     const adopt = () => log.adopt({ ...agreed, strategy }, clock.now());
-    if (payload === undefined || log.decision(agreed.slot)) return void adopt();
-    const firstArrival = log.proposals(agreed.slot)[0]?.receivedAt ?? clock.now();
-    await this.emit({ slot: agreed.slot, member: agreed.member, blockHash: agreed.blockHash, decidedAt: clock.now(), firstArrival }, payload, adopt);
+    if (won === undefined || log.decision(agreed.slot)) return void adopt();
+    await this.emit({ slot: agreed.slot, member: agreed.member, blockHash: agreed.blockHash, decidedAt: clock.now(), firstArrival: won.firstArrival }, won.payload, adopt);
     // A delivery that failed: recorded all the same, so the follower retries it.
     if (!log.decision(agreed.slot)) adopt();
   }
@@ -254,12 +255,13 @@ export class Selector {
     if (!agreement) return;
     await this.recordEmissions();
     for (const slot of [...this.unresolved].sort((a, b) => a - b)) if (await this.close(slot)) this.unresolved.delete(slot);
-    const oldest = clock.currentSlot() - FOLLOW_SLOTS;
+    // As far back as a daemon's frontier: older blocks no longer matter to the network.
+    const oldest = clock.currentSlot() - FRONTIER_DEPTH;
     const pending = log.pendingEmissions().filter((d) => d.slot >= oldest && !this.inFlight.has(d.slot));
     if (pending.length === 0) return;
-    const emitted = await agreement.emissions(pending[0]!.slot, pending.at(-1)!.slot);
+    const states = await agreement.slots(pending[0]!.slot, pending.at(-1)!.slot);
     for (const d of pending) {
-      const e = emitted.get(d.slot);
+      const { emitted: e, forwarder: holder } = states.get(d.slot) ?? {};
       if (e) {
         if (e.blockHash !== d.blockHash) {
           this.deps.onError?.('etcd records another block emitted than the one agreed here', { slot: d.slot, agreed: d.blockHash, emitted: e.blockHash });
@@ -268,7 +270,6 @@ export class Selector {
         if (log.markEmitted(d.slot, e.at, `replica ${e.replica}`, e.at, e.replica)) this.deps.onEmitted?.({ ...d, emittedAt: e.at, handedAt: e.at, forwardedBy: e.replica });
         continue;
       }
-      const holder = await agreement.forwarder(d.slot);
       if (holder !== undefined && holder !== agreement.replica) continue;
       // Only a replica that has the block can hand it on.
       if (!log.proposal(d.slot, d.member, d.blockHash)) continue;

@@ -12,7 +12,7 @@ import { computeMetrics, EMPTY_METRICS, epochSlots } from './metrics.js';
 import type { EmitterMetrics } from './observe.js';
 import type { StrategyName, Window } from './selector.js';
 import type { SlotClock } from './slot-clock.js';
-import { firstIssue, InputError } from '../errors.js';
+import { firstIssue, InputError, PoolError } from '../errors.js';
 import { BODY_ALLOWANCE, ProposalRejected, REJECTIONS, type RejectionCode } from './types.js';
 
 export interface ServerDeps {
@@ -38,6 +38,19 @@ export interface ServerDeps {
   slotCommitment?: (slot: number) => { view?: SlotCommitmentView; problem?: string };
   /** Among replicas: this one's connection to etcd and the replicas up (`GET /v1/replicas`, the dashboard). */
   replicas?: () => AgreementHealth;
+}
+
+/**
+ * Listens on `port` (0: any free port) and returns the base URL; a port in use is a
+ * {@link PoolError} `PORT_IN_USE` that says so (`hint`: what may hold it).
+ */
+export async function listenOn(app: FastifyInstance, port: number, host: string, hint = ''): Promise<string> {
+  try {
+    return await app.listen({ port, host });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PoolError('PORT_IN_USE', `port ${port} on ${host} is in use${hint}; choose another with --port`, { port, host }, { cause: e });
+    throw e;
+  }
 }
 
 const slotParams = z.object({ slot: z.coerce.number().int().min(0).max(2 ** 32 - 1) });

@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import { SLOTS_PER_EPOCH } from '../../contracts/types.js';
 import { nanoToMina } from '../amount.js';
 import type { Log } from '../chain/poster.js';
-import { PoolError } from '../errors.js';
 import type { Bridge } from '../bridge/bridge.js';
 import type { Compensations } from '../bridge/compensation.js';
 import type { BackfillPlan } from '../backfill/commitment.js';
@@ -15,7 +14,7 @@ import { epochSlots } from './metrics.js';
 import { EmitterMetrics } from './observe.js';
 import { ReceiptSigner } from './receipt.js';
 import { Selector, type StrategyName, type Window } from './selector.js';
-import { buildServer } from './server.js';
+import { buildServer, listenOn } from './server.js';
 import { SpoolSink, type Sink } from './sink.js';
 import type { SlotClock } from './slot-clock.js';
 import { ChainWatcher } from './watcher.js';
@@ -24,6 +23,7 @@ import { LiveWaitlist } from '../backfill/live.js';
 import { SlotCommitments, type BackfillLedgers, type SlotCommitmentView } from '../backfill/slot-commitment.js';
 import type { DesignationChecks } from './designation.js';
 import type { Agreement } from './agreement.js';
+import { FRONTIER_DEPTH } from '../member/blocks.js';
 
 /** Who is a member, in registry order; `refresh` reads the pool again (the service calls it every few slots). */
 export interface MemberSource extends Membership {
@@ -296,7 +296,7 @@ export class EmitterService {
   private async compensate(c: Compensations, signal: AbortSignal): Promise<void> {
     const { clock } = this.o;
     const progress = this.o.progress ?? (() => {});
-    let from = Math.max(0, clock.currentSlot() - FRONTIER_SLOTS);
+    let from = Math.max(0, clock.currentSlot() - FRONTIER_DEPTH);
     while (!signal.aborted) {
       try {
         await clock.sleepUntil(clock.slotStart(clock.currentSlot() + 1) + Math.floor(clock.slotMs / 10), signal);
@@ -310,7 +310,7 @@ export class EmitterService {
         try {
           if (!(await c.outcome(block.slot))) {
             let outcome = await c.post(block);
-            if (outcome.status === 'waiting' && block.slot < current - FRONTIER_SLOTS) outcome = await c.skip(block, `the chain watcher did not see the block settle within ${FRONTIER_SLOTS} slots`);
+            if (outcome.status === 'waiting' && block.slot < current - FRONTIER_DEPTH) outcome = await c.skip(block, `the chain watcher did not see the block settle within ${FRONTIER_DEPTH} slots`);
             if (outcome.status === 'waiting') break;
             progress(`backfill: slot ${block.slot}: ${describeCompensation(outcome, (k) => nameOf(this.o, k))}`);
           }
@@ -345,14 +345,9 @@ export class EmitterService {
     }
   }
 
-  /** Listens on `port` (0: any free port); returns the base URL. A port in use is a {@link PoolError} that says so. */
-  async listen(port: number, host = '127.0.0.1'): Promise<string> {
-    try {
-      return await this.app.listen({ port, host });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PoolError('PORT_IN_USE', `port ${port} on ${host} is in use (is an emitter running already?); choose another with --port`, { port, host }, { cause: e });
-      throw e;
-    }
+  /** Listens on `port` (0: any free port); returns the base URL. A port in use is a `PORT_IN_USE` error that says so. */
+  listen(port: number, host = '127.0.0.1'): Promise<string> {
+    return listenOn(this.app, port, host, ' (is an emitter running already?)');
   }
 
   /** Stops taking requests, finishes the deliveries under way and closes the log. */
@@ -418,9 +413,6 @@ function liveCommitment(slot: number, d: { clock: SlotClock; list: LiveWaitlist;
     return { problem: e instanceof Error ? e.message : String(e) };
   }
 }
-
-/** How far back a daemon's frontier reaches, in slots (about 290 blocks). */
-const FRONTIER_SLOTS = 290;
 
 /** The commitment of a slot whose designation was fixed, if this emitter's ledgers cover it. */
 function planOf(slot: number, list: LiveWaitlist, commitments: SlotCommitments): BackfillPlan | undefined {

@@ -1,7 +1,7 @@
 import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FetchError } from '../errors.js';
+import { FetchError, PoolError } from '../errors.js';
 import { syncPath, writeTextAtomic } from '../json-file.js';
 
 /** The chosen block of a slot, as handed on. */
@@ -53,12 +53,18 @@ export class SpoolSink implements Sink {
     return `slot-${String(slot).padStart(10, '0')}-${blockHash}.json`;
   }
 
+  /** A spool file's slot and block hash, or `undefined` for another file (a temporary one). */
+  static parseFileName(name: string): { slot: number; blockHash: string } | undefined {
+    const m = /^slot-(\d{10})-(.+)\.json$/.exec(name);
+    return m ? { slot: Number(m[1]), blockHash: m[2]! } : undefined;
+  }
+
   private list(): Promise<Map<number, { name: string; durable: boolean }>> {
     this.delivered ??= (async () => {
       await mkdir(this.dir, { recursive: true });
       const files = (await readdir(this.dir)).flatMap((f) => {
-        const m = /^slot-(\d{10})-.+\.json$/.exec(f);
-        return m ? [[Number(m[1]), { name: f, durable: false }] as const] : [];
+        const parsed = SpoolSink.parseFileName(f);
+        return parsed ? [[parsed.slot, { name: f, durable: false }] as const] : [];
       });
       return new Map(files);
     })();
@@ -70,11 +76,16 @@ export class SpoolSink implements Sink {
     return (await this.list()).get(slot)?.name;
   }
 
+  /** What the spool holds, in slot order. */
+  async holdings(): Promise<{ slot: number; blockHash: string }[]> {
+    return [...(await this.list()).values()].map((f) => SpoolSink.parseFileName(f.name)!).sort((a, b) => a.slot - b.slot);
+  }
+
   async deliver(e: Emission, handedOver?: () => void): Promise<void> {
     const delivered = await this.list();
     const name = SpoolSink.fileName(e.slot, e.blockHash);
     const held = delivered.get(e.slot);
-    if (held !== undefined && held.name !== name) throw new Error(`the spool already holds another block for slot ${e.slot} (${held.name}): refusing a second block for one slot`);
+    if (held !== undefined && held.name !== name) throw new PoolError('SLOT_TAKEN', `the spool already holds another block for slot ${e.slot} (${held.name}): refusing a second block for one slot`, { slot: e.slot });
     const text = JSON.stringify({ slot: e.slot, member: e.member, blockHash: e.blockHash, block: e.payload });
     const file = join(this.dir, name);
     if (held === undefined) {

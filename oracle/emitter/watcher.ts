@@ -1,5 +1,5 @@
 import type { GraphQLClient } from 'graphql-request';
-import { daemonClient, pollDaemon, readBestChain } from '../member/blocks.js';
+import { daemonClient, FRONTIER_DEPTH, pollDaemon, readBestChain } from '../member/blocks.js';
 import type { EventLog } from './event-log.js';
 import type { SlotClock } from './slot-clock.js';
 
@@ -39,7 +39,7 @@ export class ChainWatcher {
   async check(signal?: AbortSignal): Promise<number> {
     const pending = this.o.log.unconfirmedEmissions();
     if (pending.length === 0) return 0;
-    const chain = await readBestChain(this.client, this.o.maxLength ?? 290, signal);
+    const chain = await readBestChain(this.client, this.o.maxLength ?? FRONTIER_DEPTH, signal);
     if (chain.length === 0) return 0;
     const depthOf = new Map(chain.map((b, i) => [b.stateHash, chain.length - 1 - i]));
     // The highest slot the best chain has settled: the slot of the block `confirmations` below the tip.

@@ -1,10 +1,12 @@
-import { appendFile, mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AccountUpdate, Mina, PrivateKey, PublicKey, Reducer, TokenId, Transaction, UInt64, type Field } from 'o1js';
 import { EventArchive, type ZkappCommandJson } from '../chain/archive.js';
 import { failureCodes } from '../chain/chain.js';
 import { InputError, PoolError } from '../errors.js';
 import { writeJsonAtomic } from '../json-file.js';
+import { Serial } from '../serial.js';
+import { syncPath } from '../json-file.js';
 
 type LocalBlockchain = Awaited<ReturnType<typeof Mina.LocalBlockchain>>;
 
@@ -58,7 +60,7 @@ export class LocalLedger {
   private readonly archive = new EventArchive();
   private readonly actions = new Map<string, ArchivedActions[]>();
   private readonly dir: string;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly changes = new Serial();
 
   private constructor(dir: string, meta: LocalChainMeta, local: LocalBlockchain) {
     this.dir = dir;
@@ -131,19 +133,12 @@ export class LocalLedger {
   private async append(entry: JournalEntry): Promise<void> {
     const file = join(this.dir, 'journal.jsonl');
     await appendFile(file, JSON.stringify(entry) + '\n');
-    const handle = await open(file, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await syncPath(file);
   }
 
   /** Runs one change at a time (the ledger is shared by every request). */
   private serial<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work);
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.changes.run(work);
   }
 
   get slot(): number {

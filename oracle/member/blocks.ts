@@ -104,6 +104,9 @@ export function daemonClient(url: string): GraphQLClient {
   return new GraphQLClient(url, { headers: { 'content-type': 'application/json' } });
 }
 
+/** How many blocks back a daemon's transition frontier reaches (Mina's k): what it can still tell of a block. */
+export const FRONTIER_DEPTH = 290;
+
 /** The daemon's best chain, oldest block first, its last `maxLength` blocks (empty while it bootstraps). */
 export async function readBestChain(client: GraphQLClient, maxLength: number, signal?: AbortSignal): Promise<(ProducedBlock & { stateHash: string })[]> {
   const { bestChain } = await client.request<{ bestChain: unknown[] | null }>({ document: BEST_CHAIN_QUERY, variables: { maxLength }, ...(signal ? { signal } : {}) });

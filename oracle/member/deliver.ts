@@ -7,6 +7,7 @@ import type { Receipt } from '../emitter/types.js';
 import { FetchError } from '../errors.js';
 import { writeJsonAtomic } from '../json-file.js';
 import { sleep, type ProducedBlock } from './blocks.js';
+import { designationOpensAt } from '../emitter/designation.js';
 
 /** What the emitter says about itself (`GET /v1/pool`): what a member signs and when a slot's window closes. */
 const poolInfoSchema = z.object({
@@ -45,11 +46,6 @@ export interface DelivererOptions {
   now?: () => number;
   /** First retry delay (doubles, at most 5 s). */
   retryMs?: number;
-  /**
-   * A designated producer's `DesignatedProducer` proof for a slot (`backfill prove --out`), if it
-   * has one: sent with the block as `designation`, from a third into the slot (the intake's rule).
-   */
-  designationOf?: (slot: number) => Promise<unknown>;
 }
 
 /**
@@ -68,14 +64,17 @@ export class Deliverer {
     return { slot: block.slot, member: this.o.key.toPublicKey().toBase58(), blockHash: block.stateHash, payload: block.payload, ...(block.vrfOutput ? { vrfOutput: block.vrfOutput } : {}), signature, ...(designation !== undefined ? { designation } : {}) };
   }
 
-  async deliver(block: ProducedBlock & { stateHash: string }, signal?: AbortSignal): Promise<DeliveryOutcome> {
+  /**
+   * `designation`: a designated producer's `DesignatedProducer` proof for the block's slot
+   * (`backfill prove --out`), sent with it from a third into the slot (the intake's rule).
+   */
+  async deliver(block: ProducedBlock & { stateHash: string }, signal?: AbortSignal, designation?: unknown): Promise<DeliveryOutcome> {
     const now = this.o.now ?? Date.now;
     const { info } = this.o;
     const slotStart = info.genesisMs + block.slot * info.slotMs;
-    const designation = await this.o.designationOf?.(block.slot);
     // A designated producer's block has its own window: from a third into the slot to its end.
     const closesAt = slotStart + (designation === undefined ? info.window.closeMs : info.slotMs);
-    const opensAt = designation === undefined ? 0 : slotStart + Math.ceil(info.slotMs / 3);
+    const opensAt = designation === undefined ? 0 : designationOpensAt(slotStart, info.slotMs);
     const body = JSON.stringify(this.proposal(block, designation));
     const started = now();
     if (now() < opensAt) await sleep(opensAt - now(), signal ?? new AbortController().signal);

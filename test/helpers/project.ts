@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mockProof } from '../../oracle/chain/o1js-internals.js';
 import { startChainProcess, type ChildChain } from '../../oracle/localnet/process.js';
 import { projectRoot } from '../../oracle/paths.js';
+import { freePort } from '../../oracle/processes.js';
 
 export interface CommandResult {
   code: number;
@@ -25,17 +25,8 @@ export function runBin(cwd: string, args: string[], env: NodeJS.ProcessEnv = {})
   });
 }
 
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+/** A free TCP port on 127.0.0.1 (the project's own helper). */
+export { freePort };
 
 /**
  * A temporary project: the shipped deploy.config.json (its local alias on a free port),

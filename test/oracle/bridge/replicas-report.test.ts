@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { SLOTS_PER_EPOCH } from '../../../contracts/types.js';
 import { Bridge } from '../../../oracle/bridge/bridge.js';
+import type { ReplicaInfo } from '../../../oracle/emitter/agreement.js';
 import { combinedHead, mergeReplicaEvents } from '../../../oracle/bridge/merge.js';
 import { buildReport, eventLogField } from '../../../oracle/bridge/report.js';
 import { reproduceReport } from '../../../oracle/bridge/reproduce.js';
@@ -102,9 +103,9 @@ describe("a replicated emitter's epoch report", () => {
   });
 
   it('the bridge of any replica posts the same report, drawn on every log that answers, and names them', async () => {
-    const bridgeOf = (self: string, peers: { replica: string; url?: string }[], sub: string) =>
+    const bridgeOf = (self: string, peers: ReplicaInfo[], sub: string) =>
       new Bridge({ log: logs.get(self)!, client: env.client, oracle: env.oracle, dir: join(dir, sub), perBlock: MINA, basis: 'canonical', replicas: { self, peers: () => peers } });
-    const peersOf = (self: string) => REPLICAS.filter((r) => r !== self).map((r) => ({ replica: r, ...(urls.has(r) ? { url: urls.get(r)! } : {}) }));
+    const peersOf = (self: string) => REPLICAS.filter((r) => r !== self).map((r) => ({ id: r, startedAt: 0, ...(urls.has(r) ? { url: urls.get(r)! } : {}) }));
     const fromR1 = await bridgeOf('r1', peersOf('r1'), 'r1-reports').prepare(EPOCH);
     expect(fromR1.replicas!.map((r) => r.replica)).toEqual(['r1', 'r2', 'r3']);
     expect(fromR1.eventLog.hash).toBe(combinedHead(all()).hash);
@@ -114,7 +115,7 @@ describe("a replicated emitter's epoch report", () => {
     const local = buildReport({ epoch: EPOCH, events: mergeReplicaEvents(all()), head: combinedHead(all()), replicas: all(), indexOf: (k) => env.client.mirror.indexOf(k), policy: 0, perBlock: MINA, basis: 'canonical' });
     expect(fromR1.metricsRoot).toBe(local.metricsRoot);
     // A replica down is left out, and the report says which logs it drew on.
-    const withoutR3 = await bridgeOf('r1', [{ replica: 'r2', url: urls.get('r2')! }, { replica: 'r3', url: 'http://127.0.0.1:9' }], 'r1-down').prepare(EPOCH);
+    const withoutR3 = await bridgeOf('r1', [{ id: 'r2', startedAt: 0, url: urls.get('r2')! }, { id: 'r3', startedAt: 0, url: 'http://127.0.0.1:9' }], 'r1-down').prepare(EPOCH);
     expect(withoutR3.replicas!.map((r) => r.replica)).toEqual(['r1', 'r2']);
     // Posted once; then reproduced from the three logs, in any order, and refused without one.
     const posted = await bridgeOf('r1', peersOf('r1'), 'r1-reports').post(EPOCH);

@@ -14,6 +14,7 @@ import { projectRoot } from '../../../oracle/paths.js';
 import { freePort } from '../../helpers/project.js';
 import { TcpProxy } from '../../helpers/tcp-proxy.js';
 import { until } from '../../helpers/wait.js';
+import { killAndWait } from '../../../oracle/processes.js';
 
 /**
  * Faults with real processes: three emitter replicas (each a process of its own, each with
@@ -105,13 +106,11 @@ describe('emitter replicas under faults', () => {
     });
   }
 
-  async function kill(r: Replica): Promise<void> {
+  async function kill(r: Replica, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const c = r.child;
     if (!c) return;
     r.child = undefined;
-    const exited = new Promise((res) => c.once('exit', res));
-    c.kill('SIGKILL');
-    await exited;
+    await killAndWait(c, signal);
   }
 
   /** Every member delivers its block for `slot` to every replica that is up, a little after the slot starts. */
@@ -207,13 +206,7 @@ describe('emitter replicas under faults', () => {
 
     // Every slot closes in every replica; then the logs are read.
     await sleep(SLOT_MS * 2 + 1_500);
-    for (const r of replicas) {
-      const c = r.child!;
-      const exited = new Promise((res) => c.once('exit', res));
-      c.kill('SIGTERM');
-      await exited;
-      r.child = undefined;
-    }
+    for (const r of replicas) await kill(r, 'SIGTERM');
     const logs = new Map(replicas.map((r) => [r.id, EventLog.open(join(r.dataDir, 'events.sqlite'))]));
     try {
       for (const [id, log] of logs) expect({ id, ok: log.verify().ok }).toEqual({ id, ok: true });
