@@ -314,7 +314,15 @@ describe('deploy and pool commands on the local chain (npm run chain)', () => {
       const deadline = Date.now() + 20_000;
       while ((await held()).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       expect(await held()).toEqual([{ slot, blockHash }]);
-      const replicasSeen = (await (await fetch(`${urls[0]}/v1/replicas`)).json()) as { connected: boolean; replicas: { id: string; url: string }[] };
+      // r2 advertises its URL once it listens; r1 reads the replicas' keys every third of the lease.
+      type Seen = { connected: boolean; replicas: { id: string; url?: string }[] };
+      const seen = async () => (await (await fetch(`${urls[0]}/v1/replicas`)).json()) as Seen;
+      const seenBy = Date.now() + 3_000;
+      let replicasSeen = await seen();
+      while (replicasSeen.replicas.filter((r) => r.url).length < 2 && Date.now() < seenBy) {
+        await new Promise((r) => setTimeout(r, 100));
+        replicasSeen = await seen();
+      }
       expect(replicasSeen).toMatchObject({ connected: true, replicas: [{ id: 'r1', url: urls[0] }, { id: 'r2', url: urls[1] }] });
       // Ctrl-C: each replica revokes its lease, so its keys go at once (not a second later, when the lease would run out).
       for (const r of [r1, r2]) {
