@@ -83,6 +83,13 @@ export interface Agreement {
   claimForwarding(slot: number): Promise<boolean>;
   /** Records that this replica handed the slot's block to the sink (the first record stands). */
   markEmitted(e: EmittedRecord): Promise<void>;
+  /**
+   * Whether this replica proposes the slot's outcome at once. One replica among those up does
+   * (by slot, in turn); the others propose a moment later, so a slot's compare-and-creates do
+   * not race through etcd's raft log together. If that replica is down or slow, another's
+   * proposal stands: the compare-and-create decides, not this.
+   */
+  proposesFirst(slot: number): boolean;
   /** Takes (or keeps) a role only one replica plays at a time (the bridge); true when this replica has it. */
   lead(role: string): Promise<boolean>;
   /** Registers the URL the other replicas reach this one at (once it listens). */
@@ -174,6 +181,7 @@ export class EtcdAgreement implements Agreement {
     const a = new EtcdAgreement(o);
     try {
       await a.retrying('register this replica', () => a.newLease());
+      await a.refresh();
     } catch (e) {
       await a.close();
       throw e;
@@ -283,6 +291,13 @@ export class EtcdAgreement implements Agreement {
       // A lost answer to our own earlier write comes back here as the outcome in force: ours.
       return existing;
     });
+  }
+
+  proposesFirst(slot: number): boolean {
+    const up = this.known.map((r) => r.id).sort();
+    // Not yet among those up (just started, or cut off): nobody would wait for it.
+    if (!up.includes(this.replica)) return true;
+    return up[slot % up.length] === this.replica;
   }
 
   async slots(fromSlot: number, toSlot: number): Promise<Map<number, SlotState>> {

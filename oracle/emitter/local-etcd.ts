@@ -80,7 +80,10 @@ export class LocalEtcd {
       '--logger', 'zap',
       '--log-level', 'error',
     ];
-    const child = spawn(this.o.bin ?? 'etcd', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // The members share this machine's cores: one Go thread each keeps them (and their garbage
+    // collectors) from crowding each other and the replicas (unless the caller set GOMAXPROCS).
+    const env = { GOMAXPROCS: '1', ...process.env };
+    const child = spawn(this.o.bin ?? 'etcd', args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     const out = (d: Buffer) => {
       for (const line of d.toString().split('\n')) if (line.trim()) this.o.onOutput?.(m.name, line);
     };

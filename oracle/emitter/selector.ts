@@ -84,6 +84,12 @@ export interface SelectorDeps {
 const HOLD_MS = 100;
 
 /**
+ * Among replicas: how long a replica that is not the slot's first proposer waits before it
+ * proposes (the first proposer's outcome usually stands by then, and comes back as the answer).
+ */
+export const DEFER_MS = 20;
+
+/**
  * Decides slots and hands winners to the sink. The intake applies {@link Selector.onArrival} in
  * the commit that logs a proposal and hands a decision made there to `emitArrivalDecision`; `run` follows the slot clock to apply cut-offs, close
  * windows (a slot without a decision is logged `missed`) and retry deliveries.
@@ -149,6 +155,7 @@ export class Selector {
       const proposals = log.proposals(slot);
       const pick = this.pick(proposals, final);
       if (!pick) return;
+      if (!agreement!.proposesFirst(slot)) await new Promise((r) => setTimeout(r, DEFER_MS));
       const mine: SlotOutcome = { kind: 'decided', slot, member: pick.member, blockHash: pick.blockHash, replica: agreement!.replica, at: clock.now() };
       const t0 = performance.now();
       const agreed = await agreement!.propose(mine);

@@ -196,4 +196,24 @@ describe('emitter replicas agreeing through etcd', () => {
       await b.close();
     }
   }, 30_000);
+
+  it('one replica among those up proposes each slot first, in turn; one that is down or not yet seen takes nobody\'s turn', async () => {
+    const ids = ['pa', 'pb', 'pc'];
+    const agreements: EtcdAgreement[] = [];
+    for (const replica of ids) agreements.push(await EtcdAgreement.start({ endpoints: etcd.endpoints, replica, poolTag: 'first-proposer' }));
+    try {
+      // Each reads who is up every third of its lease.
+      await until(async () => agreements.every((a) => a.health().replicas.length === 3), 'all three see each other', 5_000);
+      for (let slot = 100; slot < 106; slot++) {
+        const first = agreements.filter((a) => a.proposesFirst(slot)).map((a) => a.replica);
+        expect(first).toEqual([ids[slot % 3]]);
+      }
+      // pb stops: its turns go to the two left, once they see it gone.
+      await agreements[1]!.close();
+      await until(async () => agreements[0]!.health().replicas.length === 2 && agreements[2]!.health().replicas.length === 2, 'pb gone', 5_000);
+      for (let slot = 100; slot < 104; slot++) expect([agreements[0]!, agreements[2]!].filter((a) => a.proposesFirst(slot)).map((a) => a.replica)).toEqual([['pa', 'pc'][slot % 2]]);
+    } finally {
+      for (const a of agreements) await a.close();
+    }
+  }, 30_000);
 });
