@@ -14,6 +14,8 @@ import { freePort, killAndWait } from '../oracle/processes.js';
  * (or the one emitter) a process of its own; this process plays the members.
  */
 
+const summary = (xs: number[]) => ({ p50: percentile(xs, 50), p99: percentile(xs, 99), max: Math.max(...xs), slots: xs.length });
+
 interface Started {
   proc: ChildProcess;
   url: string;
@@ -106,7 +108,6 @@ export async function replicasBench(dir: string, json: boolean) {
     const pick = (slots: number[]) => slots.map((s) => latencies[String(s)]).filter((x): x is number => x !== undefined);
     return { alone: pick(alone.map((_, k) => base + 2 * k)), burst: pick(bursts.map((_, b) => base + 500 + 2 * b)) };
   };
-  const summary = (xs: number[]) => ({ p50: percentile(xs, 50), p99: percentile(xs, 99), max: Math.max(...xs), slots: xs.length });
 
   try {
     // Slots 1000… open a minute from now (proposals are taken early, up to an hour).
@@ -217,8 +218,7 @@ async function idleAgreement(endpoints: string[], poolTag: string) {
       const results = await Promise.all(agreements.map((a) => propose(a, slot)));
       three.push(results.find((r) => r.won)!.ms);
     }
-    const summary = (xs: number[]) => ({ p50: percentile(xs, 50), p99: percentile(xs, 99), max: Math.max(...xs), slots: xs.length });
-    return { one: summary(one), three: summary(three) };
+      return { one: summary(one), three: summary(three) };
   } finally {
     await Promise.all(agreements.map((a) => a.close()));
   }

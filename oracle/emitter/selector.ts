@@ -133,7 +133,8 @@ export class Selector {
    */
   hold(slot: number): Promise<void> | undefined {
     const running = this.agreeing.get(slot);
-    if (!running) return undefined;
+    // A replica that is not the slot's first proposer is not on the winner's path: nothing to wait for.
+    if (!running || !this.deps.agreement?.proposesFirst(slot)) return undefined;
     return Promise.race([running, new Promise<void>((r) => setTimeout(r, HOLD_MS).unref())]);
   }
 
