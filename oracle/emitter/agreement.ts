@@ -57,7 +57,7 @@ export interface AgreementHealth {
   /** Since when `connected` has had its value (ms). */
   since: number;
   lastError?: string;
-  /** The replicas whose lease is alive, as last read. */
+  /** The replicas whose lease is alive, as last read, by name. */
   replicas: ReplicaInfo[];
 }
 
@@ -77,8 +77,6 @@ export interface Agreement {
   propose(outcome: SlotOutcome): Promise<SlotOutcome>;
   /** Each slot of a range that has one: its recorded emission and the replica holding its forwarding (one read). */
   slots(fromSlot: number, toSlot: number): Promise<Map<number, SlotState>>;
-  /** The replica holding a slot's forwarding, if any holds it. */
-  forwarder(slot: number): Promise<string | undefined>;
   /** Takes a decided slot's forwarding if nobody holds it (or this replica does); true when this replica holds it. */
   claimForwarding(slot: number): Promise<boolean>;
   /** Records that this replica handed the slot's block to the sink (the first record stands). */
@@ -247,7 +245,7 @@ export class EtcdAgreement implements Agreement {
       this.known = Object.values(kvs).flatMap((v) => {
         const parsed = replicaSchema.safeParse(safeJson(v));
         return parsed.success ? [parsed.data] : [];
-      });
+      }).sort((x, y) => (x.id < y.id ? -1 : 1));
       this.ok();
     } catch (e) {
       this.failed(e);
@@ -294,10 +292,9 @@ export class EtcdAgreement implements Agreement {
   }
 
   proposesFirst(slot: number): boolean {
-    const up = this.known.map((r) => r.id).sort();
     // Not yet among those up (just started, or cut off): nobody would wait for it.
-    if (!up.includes(this.replica)) return true;
-    return up[slot % up.length] === this.replica;
+    if (!this.known.some((r) => r.id === this.replica)) return true;
+    return this.known[slot % this.known.length]!.id === this.replica;
   }
 
   async slots(fromSlot: number, toSlot: number): Promise<Map<number, SlotState>> {
@@ -314,10 +311,6 @@ export class EtcdAgreement implements Agreement {
       }
     }
     return out;
-  }
-
-  async forwarder(slot: number): Promise<string | undefined> {
-    return (await this.retrying(`read slot ${slot}'s forwarder`, () => this.client.get(this.slotKey(slot, 'forwarder')).string())) ?? undefined;
   }
 
   claimForwarding(slot: number): Promise<boolean> {
@@ -359,7 +352,7 @@ export class EtcdAgreement implements Agreement {
   health(): AgreementHealth {
     // No answer for longer than the lease: cut off, even if no operation has failed yet.
     if (this.connected && this.now() - this.lastOk > 1000 * this.ttl + 500) this.failed(new Error(this.lastError ?? 'no answer from etcd'));
-    return { replica: this.replica, connected: this.connected, since: this.since, ...(this.lastError ? { lastError: this.lastError } : {}), replicas: [...this.known].sort((a, b) => (a.id < b.id ? -1 : 1)) };
+    return { replica: this.replica, connected: this.connected, since: this.since, ...(this.lastError ? { lastError: this.lastError } : {}), replicas: [...this.known] };
   }
 
   /** Revokes the lease (this replica's keys go at once) and closes the connection. */

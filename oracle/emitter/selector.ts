@@ -87,7 +87,7 @@ const HOLD_MS = 100;
  * Among replicas: how long a replica that is not the slot's first proposer waits before it
  * proposes (the first proposer's outcome usually stands by then, and comes back as the answer).
  */
-export const DEFER_MS = 20;
+const DEFER_MS = 20;
 
 /**
  * Decides slots and hands winners to the sink. The intake applies {@link Selector.onArrival} in

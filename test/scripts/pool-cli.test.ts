@@ -16,6 +16,7 @@ import { LocalEtcd } from '../../oracle/emitter/local-etcd.js';
 import { Etcd3 } from 'etcd3';
 import { projectRoot } from '../../oracle/paths.js';
 import { expectRefusal, freePort, runBin, tempProject } from '../helpers/project.js';
+import { until } from '../helpers/wait.js';
 
 type Project = Awaited<ReturnType<typeof tempProject>>;
 
@@ -317,12 +318,8 @@ describe('deploy and pool commands on the local chain (npm run chain)', () => {
       // r2 advertises its URL once it listens; r1 reads the replicas' keys every third of the lease.
       type Seen = { connected: boolean; replicas: { id: string; url?: string }[] };
       const seen = async () => (await (await fetch(`${urls[0]}/v1/replicas`)).json()) as Seen;
-      const seenBy = Date.now() + 3_000;
-      let replicasSeen = await seen();
-      while (replicasSeen.replicas.filter((r) => r.url).length < 2 && Date.now() < seenBy) {
-        await new Promise((r) => setTimeout(r, 100));
-        replicasSeen = await seen();
-      }
+      let replicasSeen: Seen | undefined;
+      await until(async () => (replicasSeen = await seen()).replicas.filter((r) => r.url).length === 2, "r2's URL in r1's list of replicas", 3_000);
       expect(replicasSeen).toMatchObject({ connected: true, replicas: [{ id: 'r1', url: urls[0] }, { id: 'r2', url: urls[1] }] });
       // Ctrl-C: each replica revokes its lease, so its keys go at once (not a second later, when the lease would run out).
       for (const r of [r1, r2]) {

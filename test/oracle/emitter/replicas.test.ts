@@ -186,10 +186,10 @@ describe('emitter replicas agreeing through etcd', () => {
       expect(await b.propose({ kind: 'decided', slot: 9, member: 'n', blockHash: 'h2', replica: 'rb', at: 124 })).toEqual(mine);
       expect(await b.propose({ kind: 'missed', slot: 9, replica: 'rb', at: 125 })).toEqual(mine);
       expect(await b.claimForwarding(9)).toBe(false);
-      expect(await b.forwarder(9)).toBe('ra');
+      expect((await b.slots(9, 9)).get(9)?.forwarder).toBe('ra');
       // ra stops: its lease is revoked, the forwarding is free at once.
       await a.close();
-      expect(await b.forwarder(9)).toBeUndefined();
+      expect((await b.slots(9, 9)).get(9)?.forwarder).toBeUndefined();
       expect(await b.claimForwarding(9)).toBe(true);
     } finally {
       await a.close();
