@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { progress } from './cli.js';
-import { percentile, postJson, proposalSigner, yieldToServices, type BenchEmitterConfig } from './bench-util.js';
+import { Members, percentile, proposalSigner, type BenchEmitterConfig } from './bench-util.js';
 import { freePort, killAndWait } from '../oracle/processes.js';
 
 /**
@@ -27,7 +27,7 @@ export async function replicasBench(dir: string, json: boolean) {
   const { Etcd3 } = await import('etcd3');
   const script = fileURLToPath(new URL('./mina-pool.js', import.meta.url));
   const MEMBERS = 50;
-  const ALONE = 200;
+  const ALONE = 400;
   const WARM_UP = 10;
   const BURSTS = 100;
   const ROUNDS = 5;
@@ -83,7 +83,10 @@ export async function replicasBench(dir: string, json: boolean) {
     return r.latencies;
   };
   const kill = (s: Started) => killAndWait(s.proc);
-  const postAll = (services: Started[], body: string) => Promise.all(services.map((s) => postJson(`${s.url}/v1/proposals`, body)));
+  // The members post from a thread below the services; this one, which starts them, stays at their level.
+  const members = new Members();
+  const urls = (services: Started[]) => services.map((s) => `${s.url}/v1/proposals`);
+  const postAll = (services: Started[], body: string) => members.post([{ urls: urls(services), body }]);
 
   /** Arrival → relay: one member alone, then all members at once, to every service given. */
   const latencyRun = async (services: Started[], base: number) => {
@@ -99,7 +102,7 @@ export async function replicasBench(dir: string, json: boolean) {
       await new Promise((r) => setTimeout(r, 60));
     }
     for (const burst of bursts) {
-      await Promise.all(burst.map((body) => postAll(services, body)));
+      await members.post(burst.map((body) => ({ urls: urls(services), body })));
       await new Promise((r) => setTimeout(r, 120));
     }
     // Let the last forwardings finish.
@@ -114,7 +117,6 @@ export async function replicasBench(dir: string, json: boolean) {
     const genesisMs = Date.now() + 60_000 - 1000 * slotMs;
     progress(`one emitter: ${ALONE} slots with one member, ${BURSTS} with all ${MEMBERS} at once…`);
     const one = await start(genesisMs);
-    yieldToServices();
     const single = await latencyRun([one], 1000);
     progress(`three replicas agreeing through etcd: the same, every member posting to every replica…`);
     const trio = [await start(genesisMs, 'r1'), await start(genesisMs, 'r2'), await start(genesisMs, 'r3')];
@@ -188,6 +190,7 @@ export async function replicasBench(dir: string, json: boolean) {
     return figures;
   } finally {
     observer.close();
+    await members.close();
     relay.kill('SIGKILL');
     await etcd.stop();
   }

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { setPriority } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import type { PrivateKey } from 'o1js';
 
 /** The nearest-rank percentile: the smallest value with at least p% of the values at or below it. */
@@ -17,14 +17,39 @@ export async function proposalSigner(poolTag: string) {
 }
 
 /**
- * The bench's members stand for other machines: once the services under test are up, this
- * process runs below them in the scheduler (on Linux, this thread only).
+ * The members of a bench, posting from a thread that runs below the services under test (on
+ * Linux; elsewhere, or where not permitted, at the same priority). Lowering the bench's own
+ * thread instead would lower every service it starts afterwards too: they inherit it.
  */
-export function yieldToServices(): void {
-  try {
-    setPriority(0, 10);
-  } catch {
-    // not permitted: the members compete with the services
+export class Members {
+  private readonly worker = new Worker(new URL('./bench-members.js', import.meta.url));
+  private readonly waiting = new Map<number, { resolve: (statuses: number[][]) => void; reject: (e: Error) => void }>();
+  private next = 0;
+
+  constructor() {
+    this.worker.on('message', ({ id, statuses }: { id: number; statuses: number[][] }) => {
+      this.waiting.get(id)?.resolve(statuses);
+      this.waiting.delete(id);
+    });
+    const fail = (e: Error) => {
+      for (const w of this.waiting.values()) w.reject(e);
+      this.waiting.clear();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => fail(new Error(`the bench's members thread exited (${code})`)));
+  }
+
+  /** Each body to each of its URLs, all at once; the statuses (0: nothing answered), by body then URL. */
+  post(posts: { urls: string[]; body: string }[]): Promise<number[][]> {
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ id, posts });
+    });
+  }
+
+  close(): Promise<number> {
+    return this.worker.terminate();
   }
 }
 

@@ -9,7 +9,7 @@ import { DEFAULT_LEDGER_HINT, defaultLedgerPath } from '../oracle/paths.js';
 import { DEFAULT_SIMULATION, SLOTS_PER_EPOCH, readLedger, simulateEpoch } from '../oracle/sim/index.js';
 import { Option, type Command } from 'commander';
 import { command, oneOf, output, progress } from './cli.js';
-import { benchEmitterChild, percentile, proposalSigner, yieldToServices, type BenchEmitterConfig } from './bench-util.js';
+import { benchEmitterChild, Members, percentile, postJson, proposalSigner, type BenchEmitterConfig } from './bench-util.js';
 
 /** One measured task: median wall time over `runs`, and the process's peak RSS. */
 interface Measurement {
@@ -336,18 +336,14 @@ async function emitterBench(dir: string, json: boolean) {
     proc.once('message', (m) => resolve(m as { url: string }));
     proc.once('exit', (code) => reject(new Error(`the emitter bench child exited with ${code}`)));
   });
-  const post = async (body: string) => {
-    const r = await fetch(`${url}/v1/proposals`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-    await r.arrayBuffer();
-    return r.status;
-  };
   // Warm up the workers, the HTTP connections and the code paths of a proposal (not measured).
   await Promise.all(Array.from({ length: 20 }, () => fetch(`${url}/v1/pool`).then((r) => r.arrayBuffer())));
-  await post(warmUp);
-  // The members stand for 50 other machines: on this one they run below the emitter in the
-  // scheduler, so they do not take its cores while it works (on Linux, this thread only;
-  // the emitter's process started before, at the default priority).
-  yieldToServices();
+  await postJson(`${url}/v1/proposals`, warmUp);
+  // The members stand for 50 other machines: on this one they post from a thread below the
+  // emitter in the scheduler, so they do not take its cores while it works.
+  const members = new Members();
+  const target = [`${url}/v1/proposals`];
+  const post = async (body: string) => (await members.post([{ urls: target, body }]))[0]![0]!;
   progress(`${ALONE} slots where one member posts alone…`);
   for (const body of alone) {
     await post(body);
@@ -356,13 +352,14 @@ async function emitterBench(dir: string, json: boolean) {
   progress(`${BURSTS} slots where all ${MEMBERS} members post at the same instant…`);
   const burstStatuses: number[] = [];
   for (const burst of bursts) {
-    burstStatuses.push(...(await Promise.all(burst.map(post))));
+    burstStatuses.push(...(await members.post(burst.map((body) => ({ urls: target, body })))).flat());
     await new Promise((r) => setTimeout(r, 100));
   }
   progress(`${MEMBERS} members posting ${STREAM_SLOTS} proposals each as fast as the emitter takes them…`);
   const t0 = performance.now();
   const streamStatuses = (await Promise.all(stream.map(async (own) => { const out: number[] = []; for (const body of own) out.push(await post(body)); return out; }))).flat();
   const streamMs = performance.now() - t0;
+  await members.close();
   const done = new Promise<{ latencies: Record<string, number>; peakRssMiB: number }>((resolve) => proc.once('message', (m) => resolve(m as never)));
   proc.send('stop');
   const { latencies, peakRssMiB } = await done;

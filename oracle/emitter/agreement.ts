@@ -75,6 +75,11 @@ export interface Agreement {
    * before). A decision that stands with this replica's name gives it the slot's forwarding.
    */
   propose(outcome: SlotOutcome): Promise<SlotOutcome>;
+  /**
+   * The slot's outcome as the nearest etcd member has it, read without a round through raft:
+   * it may lag, so none means "propose", never "undecided".
+   */
+  outcome(slot: number): Promise<SlotOutcome | undefined>;
   /** Each slot of a range that has one: its recorded emission and the replica holding its forwarding (one read). */
   slots(fromSlot: number, toSlot: number): Promise<Map<number, SlotState>>;
   /** Takes a decided slot's forwarding if nobody holds it (or this replica does); true when this replica holds it. */
@@ -289,6 +294,11 @@ export class EtcdAgreement implements Agreement {
       // A lost answer to our own earlier write comes back here as the outcome in force: ours.
       return existing;
     });
+  }
+
+  async outcome(slot: number): Promise<SlotOutcome | undefined> {
+    const value = await this.client.get(this.slotKey(slot, 'outcome')).serializable(true).string();
+    return value === null ? undefined : parseOutcome(value);
   }
 
   proposesFirst(slot: number): boolean {

@@ -49,6 +49,12 @@ export interface IntakeDeps {
    * serves the winner's path first. Their arrival time is taken before.
    */
   hold?: (slot: number) => Promise<void> | undefined;
+  /**
+   * Among replicas: whether this replica is on the slot's winner's path (it proposes the slot
+   * first). The others check signatures on the workers only, which run below the event loop, so
+   * on a shared machine their checks do not queue ahead of the winner's.
+   */
+  onWinnersPath?: (slot: number) => boolean;
 }
 
 /** Inline checks per undecided slot (see {@link IntakeDeps.verifyInline}). */
@@ -70,7 +76,7 @@ export class Intake {
 
   /** Whether this proposal's signature is checked on this thread: an undecided slot with inline checks left. */
   private inline(slot: number): boolean {
-    if (!this.deps.verifyInline || this.deps.log.decision(slot)) return false;
+    if (!this.deps.verifyInline || this.deps.log.decision(slot) || this.deps.onWinnersPath?.(slot) === false) return false;
     const spent = this.inlineSpent.get(slot) ?? 0;
     if (spent >= INLINE_PER_SLOT) return false;
     this.inlineSpent.set(slot, spent + 1);

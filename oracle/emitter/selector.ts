@@ -156,7 +156,14 @@ export class Selector {
       const proposals = log.proposals(slot);
       const pick = this.pick(proposals, final);
       if (!pick) return;
-      if (!agreement!.proposesFirst(slot)) await new Promise((r) => setTimeout(r, DEFER_MS));
+      if (!agreement!.proposesFirst(slot)) {
+        await new Promise((r) => setTimeout(r, DEFER_MS));
+        // By now the first proposer's outcome usually stands: read it (from the nearest etcd member,
+        // no raft round) rather than send a compare-and-create that can only fail. A read that
+        // fails or lags finds nothing, and the compare-and-create below decides.
+        const standing = await agreement!.outcome(slot).catch(() => undefined);
+        if (standing) return this.apply(standing);
+      }
       const mine: SlotOutcome = { kind: 'decided', slot, member: pick.member, blockHash: pick.blockHash, replica: agreement!.replica, at: clock.now() };
       const t0 = performance.now();
       const agreed = await agreement!.propose(mine);

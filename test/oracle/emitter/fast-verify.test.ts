@@ -70,4 +70,29 @@ describe('fast signature check', () => {
     expect(calls).toEqual({ inline: INLINE_PER_SLOT, worker: 10 - INLINE_PER_SLOT });
     log.close();
   });
+
+  it('among replicas, checks on the event loop only the slots this replica proposes first', async () => {
+    const time = new ManualTime(10_000);
+    const clock = new SlotClock({ genesisMs: 0, slotMs: 10_000, time });
+    const log = EventLog.open(':memory:');
+    const calls: string[] = [];
+    const member = keys[0]!.toPublicKey().toBase58();
+    const receipts = { sign: (r: object) => ({ ...r }) } as unknown as ReceiptSigner;
+    const intake = new Intake({
+      log,
+      clock,
+      membership: { isMember: () => true },
+      verify: async (_k, f) => (calls.push(`worker ${f[1]}`), false),
+      verifyInline: (_k, f) => (calls.push(`inline ${f[1]}`), false),
+      receipts,
+      poolTag: '1',
+      window: { earlyMs: 20_000, closeMs: 10_000, cutoffMs: 3_000 },
+      maxPayloadBytes: 1000,
+      onWinnersPath: (slot) => slot % 2 === 0,
+    });
+    const bad = (slot: number) => ({ slot, member, blockHash: fieldToStateHash(BigInt(slot) + 9n), payload: {}, signature: Signature.create(keys[1]!, [Field(1)]).toBase58() });
+    for (const slot of [1, 2, 3]) await expect(intake.submit(bad(slot))).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
+    expect(calls).toEqual(['worker 1', 'inline 2', 'worker 3']);
+    log.close();
+  });
 });

@@ -42,7 +42,7 @@ describe('emitter replicas agreeing through etcd', () => {
   let relayUrl: string;
   const proxies: TcpProxy[] = [];
   const relayed: { slot: number; blockHash: string; stored: boolean }[] = [];
-  const replicas: { service: EmitterService; url: string; lines: string[] }[] = [];
+  const replicas: { service: EmitterService; url: string; lines: string[]; agreement: EtcdAgreement }[] = [];
   const time = new ManualTime(100 * SLOT_MS);
   const clock = new SlotClock({ genesisMs: 0, slotMs: SLOT_MS, time });
   const post = async (r: number, body: string) => (await fetch(`${replicas[r]!.url}/v1/proposals`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status;
@@ -73,7 +73,7 @@ describe('emitter replicas agreeing through etcd', () => {
       });
       const url = await service.listen(0);
       await agreement.advertise(url);
-      replicas.push({ service, url, lines });
+      replicas.push({ service, url, lines, agreement });
     }
   }, 60_000);
 
@@ -120,6 +120,39 @@ describe('emitter replicas agreeing through etcd', () => {
       expect(r.service.log.eventsOfSlot(103).map((e) => e.type)).not.toContain('missed');
     }
     expect(relayed.filter((b) => b.slot === 103 || b.slot === 104).map((b) => b.slot)).toEqual([103]);
+  }, 30_000);
+
+  it('a replica whose turn it is not reads the outcome that stands instead of sending a compare-and-create', async () => {
+    const slot = 105;
+    const first = replicas.findIndex((r) => r.agreement.proposesFirst(slot));
+    const others = [0, 1, 2].filter((i) => i !== first);
+    const proposed: string[] = [];
+    for (const { agreement } of replicas) {
+      const propose = agreement.propose.bind(agreement);
+      agreement.propose = (o) => (o.slot === slot && proposed.push(agreement.replica), propose(o));
+    }
+    try {
+      expect(await post(first, propose(0, slot))).toBe(200);
+      await until(() => replicas[first]!.service.log.decision(slot)?.emittedAt !== undefined, `slot ${slot} emitted by its first proposer`);
+      // Every etcd member has the outcome (the others' read is served by whichever they reach).
+      const key = `/mina-pool/${POOL_TAG}/slot/${String(slot).padStart(10, '0')}/outcome`;
+      const direct = etcd.members.map((m) => new Etcd3({ hosts: [m.clientUrl] }));
+      try {
+        await until(async () => (await Promise.all(direct.map((c) => c.get(key).serializable(true).string()))).every((v) => v !== null), 'the outcome on every member');
+      } finally {
+        for (const c of direct) c.close();
+      }
+      expect(await Promise.all(others.map((i) => post(i, propose(0, slot))))).toEqual([200, 200]);
+      await until(() => replicas.every((r) => r.service.log.decision(slot)?.emittedAt !== undefined), `slot ${slot} emitted in every log`);
+      expect(proposed).toEqual([replicas[first]!.agreement.replica]);
+      for (const r of replicas) expect(r.service.log.decision(slot)).toMatchObject({ member: members[0]!.toPublicKey().toBase58(), blockHash: block(slot, 0) });
+      expect(relayed.filter((b) => b.slot === slot).map((b) => b.blockHash)).toEqual([block(slot, 0)]);
+      // What the read gives: the outcome in force, or nothing for a slot nobody proposed.
+      expect(await replicas[others[0]!]!.agreement.outcome(slot)).toMatchObject({ kind: 'decided', blockHash: block(slot, 0), replica: replicas[first]!.agreement.replica });
+      expect(await replicas[others[0]!]!.agreement.outcome(999)).toBeUndefined();
+    } finally {
+      for (const { agreement } of replicas) delete (agreement as { propose?: unknown }).propose;
+    }
   }, 30_000);
 
   it('shows each replica and who forwarded each block: GET /v1/replicas, the metrics, the dashboard in a browser; a replica cut off says so', async () => {
