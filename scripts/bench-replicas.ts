@@ -91,7 +91,9 @@ export async function replicasBench(dir: string, json: boolean) {
   /** Arrival → relay: one member alone, then all members at once, to every service given. */
   const latencyRun = async (services: Started[], base: number) => {
     const alone = Array.from({ length: ALONE }, (_, k) => signer(keys[k % MEMBERS]!, k % MEMBERS, base + 2 * k));
-    const bursts = Array.from({ length: BURSTS }, (_, b) => keys.map((key, m) => signer(key, m, base + 500 + 2 * b)));
+    // The bursts' slots come after the lone member's.
+    const burstBase = base + 2 * ALONE + 100;
+    const bursts = Array.from({ length: BURSTS }, (_, b) => keys.map((key, m) => signer(key, m, burstBase + 2 * b)));
     // Warm-up, not counted: a replica runs for months, so its first slots (cold code paths, new connections) are not the figure.
     for (let k = 0; k < WARM_UP; k++) {
       await postAll(services, signer(keys[k % MEMBERS]!, k % MEMBERS, base - 2 * WARM_UP + 2 * k));
@@ -109,18 +111,18 @@ export async function replicasBench(dir: string, json: boolean) {
     await new Promise((r) => setTimeout(r, 500));
     const latencies: Record<string, number> = Object.assign({}, ...(await Promise.all(services.map(stop))));
     const pick = (slots: number[]) => slots.map((s) => latencies[String(s)]).filter((x): x is number => x !== undefined);
-    return { alone: pick(alone.map((_, k) => base + 2 * k)), burst: pick(bursts.map((_, b) => base + 500 + 2 * b)) };
+    return { alone: pick(alone.map((_, k) => base + 2 * k)), burst: pick(bursts.map((_, b) => burstBase + 2 * b)) };
   };
 
   try {
-    // Slots 1000… open a minute from now (proposals are taken early, up to an hour).
-    const genesisMs = Date.now() + 60_000 - 1000 * slotMs;
+    // Slots 1000… open two minutes from now, after the one emitter's run (proposals are taken early, up to an hour).
+    const genesisMs = Date.now() + 120_000 - 1000 * slotMs;
     progress(`one emitter: ${ALONE} slots with one member, ${BURSTS} with all ${MEMBERS} at once…`);
     const one = await start(genesisMs);
     const single = await latencyRun([one], 1000);
     progress(`three replicas agreeing through etcd: the same, every member posting to every replica…`);
     const trio = [await start(genesisMs, 'r1'), await start(genesisMs, 'r2'), await start(genesisMs, 'r3')];
-    const replicated = await latencyRun(trio, 3000);
+    const replicated = await latencyRun(trio, 1000 + 2 * (2 * ALONE + 100 + 2 * BURSTS + WARM_UP));
 
     // Recovery: the holder of a slot killed before its block (which takes 250 ms to the relay) arrives.
     progress(`recovery: ${ROUNDS} times the replica holding a slot killed, ${ROUNDS} times etcd's leader…`);
