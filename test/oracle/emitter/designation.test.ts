@@ -14,6 +14,7 @@ import { Selector } from '../../../oracle/emitter/selector.js';
 import { SpoolSink } from '../../../oracle/emitter/sink.js';
 import { ManualTime, SlotClock } from '../../../oracle/emitter/slot-clock.js';
 import type { ProposalRejected } from '../../../oracle/emitter/types.js';
+import { until } from '../../helpers/wait.js';
 
 /**
  * The forum's acceptance rule at the intake, with the slot clock driven across its boundaries:
@@ -103,7 +104,8 @@ describe("the intake's rule for designated producers", () => {
     expect(verified[0]!.publicInput.slot.toBigint()).toBe(BigInt(slot));
     // First delivered: the designated block is the slot's, and it goes to the sink.
     expect(log.decision(slot)).toMatchObject({ member: a.toPublicKey().toBase58(), blockHash: block(1) });
-    for (let i = 0; i < 100 && (await readdir(join(dir, 'spool'))).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    // The spool makes its directory with its first block.
+    await until(async () => (await readdir(join(dir, 'spool')).catch(() => [])).length > 0, 'the block in the spool');
     expect((await readdir(join(dir, 'spool'))).length).toBe(1);
   });
 

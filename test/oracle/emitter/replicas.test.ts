@@ -127,9 +127,10 @@ describe('emitter replicas agreeing through etcd', () => {
     const first = replicas.findIndex((r) => r.agreement.proposesFirst(slot));
     const others = [0, 1, 2].filter((i) => i !== first);
     const proposed: string[] = [];
+    expect(first).toBeGreaterThanOrEqual(0);
     for (const { agreement } of replicas) {
-      const propose = agreement.propose.bind(agreement);
-      agreement.propose = (o) => (o.slot === slot && proposed.push(agreement.replica), propose(o));
+      const real = agreement.propose.bind(agreement);
+      agreement.propose = (o) => (o.slot === slot && proposed.push(agreement.replica), real(o));
     }
     try {
       expect(await post(first, propose(0, slot))).toBe(200);
