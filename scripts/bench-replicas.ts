@@ -103,8 +103,9 @@ export async function replicasBench(dir: string, json: boolean) {
       await postAll(services, body);
       await new Promise((r) => setTimeout(r, 60));
     }
+    const targets = urls(services);
     for (const burst of bursts) {
-      await members.post(burst.map((body) => ({ urls: urls(services), body })));
+      await members.post(burst.map((body) => ({ urls: targets, body })));
       await new Promise((r) => setTimeout(r, 120));
     }
     // Let the last forwardings finish.

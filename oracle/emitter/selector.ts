@@ -85,7 +85,7 @@ const HOLD_MS = 100;
 
 /**
  * Among replicas: how long a replica that is not the slot's first proposer waits before it
- * proposes (the first proposer's outcome usually stands by then, and comes back as the answer).
+ * reads the slot's outcome (the first proposer's usually stands by then) or, finding none, proposes.
  */
 const DEFER_MS = 20;
 

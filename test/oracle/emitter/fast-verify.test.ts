@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { Field, Poseidon, PrivateKey, Scalar, Signature } from 'o1js';
 import { hashWithSignaturePrefix, verifyFields, warmKeys } from '../../../oracle/emitter/fast-verify.js';
 import { EventLog } from '../../../oracle/emitter/event-log.js';
-import { Intake, INLINE_PER_SLOT } from '../../../oracle/emitter/intake.js';
+import { Intake, INLINE_PER_SLOT, type IntakeDeps } from '../../../oracle/emitter/intake.js';
 import { ManualTime, SlotClock } from '../../../oracle/emitter/slot-clock.js';
 import type { ReceiptSigner } from '../../../oracle/emitter/receipt.js';
 import { fieldToStateHash } from '../../../oracle/chain/base58.js';
@@ -47,51 +47,32 @@ describe('fast signature check', () => {
     expect(verifyFields(key, [5n], sig.toBase58())).toBe(true);
   }, 120_000);
 
-  it('checks at most a few proposals of an undecided slot on the event loop, then the workers', async () => {
-    const time = new ManualTime(10_000);
-    const clock = new SlotClock({ genesisMs: 0, slotMs: 10_000, time });
+  /** An intake with the given checks (both refuse), and a proposal for a slot with a signature that is not the member's. */
+  function intakeWith(checks: Pick<IntakeDeps, 'verify' | 'verifyInline' | 'onWinnersPath'>, earlyMs: number) {
+    const clock = new SlotClock({ genesisMs: 0, slotMs: 10_000, time: new ManualTime(10_000) });
     const log = EventLog.open(':memory:');
-    const calls = { inline: 0, worker: 0 };
     const member = keys[0]!.toPublicKey().toBase58();
     const receipts = { sign: (r: object) => ({ ...r }) } as unknown as ReceiptSigner;
-    const intake = new Intake({
-      log,
-      clock,
-      membership: { isMember: () => true },
-      verify: async () => (calls.worker++, false),
-      verifyInline: () => (calls.inline++, false),
-      receipts,
-      poolTag: '1',
-      window: { earlyMs: 0, closeMs: 10_000, cutoffMs: 3_000 },
-      maxPayloadBytes: 1000,
-    });
-    const bad = (n: number) => ({ slot: 1, member, blockHash: fieldToStateHash(BigInt(n) + 9n), payload: {}, signature: Signature.create(keys[1]!, [Field(1)]).toBase58() });
-    for (let n = 0; n < 10; n++) await expect(intake.submit(bad(n))).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
+    const intake = new Intake({ log, clock, membership: { isMember: () => true }, ...checks, receipts, poolTag: '1', window: { earlyMs, closeMs: 10_000, cutoffMs: 3_000 }, maxPayloadBytes: 1000 });
+    const bad = (slot: number, n: number) => ({ slot, member, blockHash: fieldToStateHash(BigInt(slot + n) + 9n), payload: {}, signature: Signature.create(keys[1]!, [Field(1)]).toBase58() });
+    return { intake, log, bad };
+  }
+
+  it('checks at most a few proposals of an undecided slot on the event loop, then the workers', async () => {
+    const calls = { inline: 0, worker: 0 };
+    const { intake, log, bad } = intakeWith({ verify: async () => (calls.worker++, false), verifyInline: () => (calls.inline++, false) }, 0);
+    for (let n = 0; n < 10; n++) await expect(intake.submit(bad(1, n))).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
     expect(calls).toEqual({ inline: INLINE_PER_SLOT, worker: 10 - INLINE_PER_SLOT });
     log.close();
   });
 
   it('among replicas, checks on the event loop only the slots this replica proposes first', async () => {
-    const time = new ManualTime(10_000);
-    const clock = new SlotClock({ genesisMs: 0, slotMs: 10_000, time });
-    const log = EventLog.open(':memory:');
     const calls: string[] = [];
-    const member = keys[0]!.toPublicKey().toBase58();
-    const receipts = { sign: (r: object) => ({ ...r }) } as unknown as ReceiptSigner;
-    const intake = new Intake({
-      log,
-      clock,
-      membership: { isMember: () => true },
-      verify: async (_k, f) => (calls.push(`worker ${f[1]}`), false),
-      verifyInline: (_k, f) => (calls.push(`inline ${f[1]}`), false),
-      receipts,
-      poolTag: '1',
-      window: { earlyMs: 20_000, closeMs: 10_000, cutoffMs: 3_000 },
-      maxPayloadBytes: 1000,
-      onWinnersPath: (slot) => slot % 2 === 0,
-    });
-    const bad = (slot: number) => ({ slot, member, blockHash: fieldToStateHash(BigInt(slot) + 9n), payload: {}, signature: Signature.create(keys[1]!, [Field(1)]).toBase58() });
-    for (const slot of [1, 2, 3]) await expect(intake.submit(bad(slot))).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
+    const { intake, log, bad } = intakeWith(
+      { verify: async (_k, f) => (calls.push(`worker ${f[1]}`), false), verifyInline: (_k, f) => (calls.push(`inline ${f[1]}`), false), onWinnersPath: (slot) => slot % 2 === 0 },
+      20_000,
+    );
+    for (const slot of [1, 2, 3]) await expect(intake.submit(bad(slot, 0))).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
     expect(calls).toEqual(['worker 1', 'inline 2', 'worker 3']);
     log.close();
   });
