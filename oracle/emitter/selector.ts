@@ -84,8 +84,9 @@ export interface SelectorDeps {
 const HOLD_MS = 100;
 
 /**
- * Among replicas: how long a replica that is not the slot's first proposer waits before it
- * reads the slot's outcome (the first proposer's usually stands by then) or, finding none, proposes.
+ * Among replicas: how long a replica that is not the slot's first proposer waits (after a
+ * proposal's arrival, or the slot's close) before it reads the slot's outcome (the first
+ * proposer's usually stands by then) or, finding none, proposes.
  */
 const DEFER_MS = 20;
 
@@ -156,14 +157,8 @@ export class Selector {
       const proposals = log.proposals(slot);
       const pick = this.pick(proposals, final);
       if (!pick) return;
-      if (!agreement!.proposesFirst(slot)) {
-        await new Promise((r) => setTimeout(r, DEFER_MS));
-        // By now the first proposer's outcome usually stands: read it (from the nearest etcd member,
-        // no raft round) rather than send a compare-and-create that can only fail. A read that
-        // fails or lags finds nothing, and the compare-and-create below decides.
-        const standing = await agreement!.outcome(slot).catch(() => undefined);
-        if (standing) return this.apply(standing);
-      }
+      const standing = await this.deferred(slot);
+      if (standing) return this.apply(standing);
       const mine: SlotOutcome = { kind: 'decided', slot, member: pick.member, blockHash: pick.blockHash, replica: agreement!.replica, at: clock.now() };
       const t0 = performance.now();
       const agreed = await agreement!.propose(mine);
@@ -176,6 +171,21 @@ export class Selector {
       .finally(() => this.agreeing.delete(slot));
     this.agreeing.set(slot, job);
     return job;
+  }
+
+  /**
+   * Among replicas: for a replica that is not the slot's first proposer, the outcome that stands
+   * `DEFER_MS` after `since` (the moment every replica turned to the slot; the first proposer's
+   * outcome usually stands by then), read from the nearest etcd member with no raft round, rather
+   * than a compare-and-create that can only fail. A read that fails or lags finds nothing, and
+   * the caller's compare-and-create decides.
+   */
+  private async deferred(slot: number, since = this.deps.clock.now()): Promise<SlotOutcome | undefined> {
+    const { agreement, clock } = this.deps;
+    if (agreement!.proposesFirst(slot)) return undefined;
+    const wait = since + DEFER_MS - clock.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    return agreement!.outcome(slot).catch(() => undefined);
   }
 
   /**
@@ -311,7 +321,8 @@ export class Selector {
       if (!log.decision(slot)) {
         if (held) return false;
         try {
-          await this.apply(await agreement.propose({ kind: 'missed', slot, replica: agreement.replica, at: clock.now() }));
+          // Every replica closes the slot at the same moment: one proposes "missed", the others read what stands.
+          await this.apply((await this.deferred(slot, clock.slotStart(slot) + this.deps.window.closeMs)) ?? (await agreement.propose({ kind: 'missed', slot, replica: agreement.replica, at: clock.now() })));
         } catch (e) {
           this.agreementFailed(slot, e);
           return false;

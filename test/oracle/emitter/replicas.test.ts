@@ -207,6 +207,43 @@ describe('emitter replicas agreeing through etcd', () => {
     }
   }, 60_000);
 
+  it('a slot nobody proposed for is closed "missed" by one compare-and-create: the replicas whose turn it is not read that outcome', async () => {
+    const slot = 107;
+    await until(() => replicas.every((r) => r.agreement.health().replicas.length === 3) && replicas.filter((r) => r.agreement.proposesFirst(slot)).length === 1, 'every replica sees the other two', 10_000);
+    const first = replicas.findIndex((r) => r.agreement.proposesFirst(slot));
+    const proposed: string[] = [];
+    const read: string[] = [];
+    const key = `/mina-pool/${POOL_TAG}/slot/${String(slot).padStart(10, '0')}/outcome`;
+    const direct = etcd.members.map((m) => new Etcd3({ hosts: [m.clientUrl] }));
+    for (const { agreement } of replicas) {
+      const real = agreement.propose.bind(agreement);
+      agreement.propose = (o) => (o.slot === slot && proposed.push(agreement.replica), real(o));
+      const realRead = agreement.outcome.bind(agreement);
+      // As when the first proposer's answer came within the others' wait: its outcome is on every etcd member.
+      agreement.outcome = async (s) => {
+        if (s === slot) {
+          read.push(agreement.replica);
+          await until(async () => (await Promise.all(direct.map((c) => c.get(key).serializable(true).string()))).every((v) => v !== null), 'the outcome on every member');
+        }
+        return realRead(s);
+      };
+    }
+    try {
+      // Every replica closes slot 107 at this moment.
+      await time.set(clock.slotStart(slot + 1));
+      await until(() => replicas.every((r) => r.service.log.lastClosedSlot() === slot), `slot ${slot} closed everywhere`);
+      for (const r of replicas) expect(r.service.log.eventsOfSlot(slot).map((e) => e.type)).toEqual(['missed']);
+      expect(proposed).toEqual([replicas[first]!.agreement.replica]);
+      expect(read.sort()).toEqual(replicas.filter((_, i) => i !== first).map((r) => r.agreement.replica).sort());
+    } finally {
+      for (const { agreement } of replicas) {
+        delete (agreement as { propose?: unknown }).propose;
+        delete (agreement as { outcome?: unknown }).outcome;
+      }
+      for (const c of direct) c.close();
+    }
+  }, 30_000);
+
   it('a proposal sent again after its answer was lost comes back as this replica\'s own: it forwards; another replica\'s gets that outcome', async () => {
     const a = await EtcdAgreement.start({ endpoints: etcd.endpoints, replica: 'ra', poolTag: 'agreement-unit' });
     const b = await EtcdAgreement.start({ endpoints: etcd.endpoints, replica: 'rb', poolTag: 'agreement-unit' });
