@@ -46,6 +46,31 @@ describe('emitter replicas agreeing through etcd', () => {
   const time = new ManualTime(100 * SLOT_MS);
   const clock = new SlotClock({ genesisMs: 0, slotMs: SLOT_MS, time });
   const post = async (r: number, body: string) => (await fetch(`${replicas[r]!.url}/v1/proposals`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status;
+  /** Waits until every etcd member serves `slot`'s outcome (a replica's serializable read is served by whichever it reaches). */
+  const onEveryMember = async (slot: number) => {
+    const key = `/mina-pool/${POOL_TAG}/slot/${String(slot).padStart(10, '0')}/outcome`;
+    const direct = etcd.members.map((m) => new Etcd3({ hosts: [m.clientUrl] }));
+    try {
+      await until(async () => (await Promise.all(direct.map((c) => c.get(key).serializable(true).string()))).every((v) => v !== null), `slot ${slot}'s outcome on every etcd member`);
+    } finally {
+      for (const c of direct) c.close();
+    }
+  };
+  /** Which replicas send a compare-and-create for `slot`, in order; `restore` puts back their own `propose` and `outcome`. */
+  const proposalsOf = (slot: number) => {
+    const proposed: string[] = [];
+    for (const { agreement } of replicas) {
+      const real = agreement.propose.bind(agreement);
+      agreement.propose = (o) => (o.slot === slot && proposed.push(agreement.replica), real(o));
+    }
+    const restore = () => {
+      for (const { agreement } of replicas) {
+        delete (agreement as { propose?: unknown }).propose;
+        delete (agreement as { outcome?: unknown }).outcome;
+      }
+    };
+    return { proposed, restore };
+  };
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'replicas-'));
@@ -126,23 +151,12 @@ describe('emitter replicas agreeing through etcd', () => {
     const slot = 105;
     const first = replicas.findIndex((r) => r.agreement.proposesFirst(slot));
     const others = [0, 1, 2].filter((i) => i !== first);
-    const proposed: string[] = [];
     expect(first).toBeGreaterThanOrEqual(0);
-    for (const { agreement } of replicas) {
-      const real = agreement.propose.bind(agreement);
-      agreement.propose = (o) => (o.slot === slot && proposed.push(agreement.replica), real(o));
-    }
+    const { proposed, restore } = proposalsOf(slot);
     try {
       expect(await post(first, propose(0, slot))).toBe(200);
       await until(() => replicas[first]!.service.log.decision(slot)?.emittedAt !== undefined, `slot ${slot} emitted by its first proposer`);
-      // Every etcd member has the outcome (the others' read is served by whichever they reach).
-      const key = `/mina-pool/${POOL_TAG}/slot/${String(slot).padStart(10, '0')}/outcome`;
-      const direct = etcd.members.map((m) => new Etcd3({ hosts: [m.clientUrl] }));
-      try {
-        await until(async () => (await Promise.all(direct.map((c) => c.get(key).serializable(true).string()))).every((v) => v !== null), 'the outcome on every member');
-      } finally {
-        for (const c of direct) c.close();
-      }
+      await onEveryMember(slot);
       expect(await Promise.all(others.map((i) => post(i, propose(0, slot))))).toEqual([200, 200]);
       await until(() => replicas.every((r) => r.service.log.decision(slot)?.emittedAt !== undefined), `slot ${slot} emitted in every log`);
       expect(proposed).toEqual([replicas[first]!.agreement.replica]);
@@ -152,7 +166,7 @@ describe('emitter replicas agreeing through etcd', () => {
       expect(await replicas[others[0]!]!.agreement.outcome(slot)).toMatchObject({ kind: 'decided', blockHash: block(slot, 0), replica: replicas[first]!.agreement.replica });
       expect(await replicas[others[0]!]!.agreement.outcome(999)).toBeUndefined();
     } finally {
-      for (const { agreement } of replicas) delete (agreement as { propose?: unknown }).propose;
+      restore();
     }
   }, 30_000);
 
@@ -211,19 +225,15 @@ describe('emitter replicas agreeing through etcd', () => {
     const slot = 107;
     await until(() => replicas.every((r) => r.agreement.health().replicas.length === 3) && replicas.filter((r) => r.agreement.proposesFirst(slot)).length === 1, 'every replica sees the other two', 10_000);
     const first = replicas.findIndex((r) => r.agreement.proposesFirst(slot));
-    const proposed: string[] = [];
+    const { proposed, restore } = proposalsOf(slot);
     const read: string[] = [];
-    const key = `/mina-pool/${POOL_TAG}/slot/${String(slot).padStart(10, '0')}/outcome`;
-    const direct = etcd.members.map((m) => new Etcd3({ hosts: [m.clientUrl] }));
     for (const { agreement } of replicas) {
-      const real = agreement.propose.bind(agreement);
-      agreement.propose = (o) => (o.slot === slot && proposed.push(agreement.replica), real(o));
       const realRead = agreement.outcome.bind(agreement);
       // As when the first proposer's answer came within the others' wait: its outcome is on every etcd member.
       agreement.outcome = async (s) => {
         if (s === slot) {
           read.push(agreement.replica);
-          await until(async () => (await Promise.all(direct.map((c) => c.get(key).serializable(true).string()))).every((v) => v !== null), 'the outcome on every member');
+          await onEveryMember(slot);
         }
         return realRead(s);
       };
@@ -236,11 +246,7 @@ describe('emitter replicas agreeing through etcd', () => {
       expect(proposed).toEqual([replicas[first]!.agreement.replica]);
       expect(read.sort()).toEqual(replicas.filter((_, i) => i !== first).map((r) => r.agreement.replica).sort());
     } finally {
-      for (const { agreement } of replicas) {
-        delete (agreement as { propose?: unknown }).propose;
-        delete (agreement as { outcome?: unknown }).outcome;
-      }
-      for (const c of direct) c.close();
+      restore();
     }
   }, 30_000);
 
