@@ -86,24 +86,24 @@ export async function replicasBench(dir: string, json: boolean) {
   // The members post from a thread below the services; this one, which starts them, stays at their level.
   const members = new Members();
   const urls = (services: Started[]) => services.map((s) => `${s.url}/v1/proposals`);
-  const postAll = (services: Started[], body: string) => members.post([{ urls: urls(services), body }]);
+  const postTo = (targets: string[], body: string) => members.post([{ urls: targets, body }]);
 
   /** Arrival → relay: one member alone, then all members at once, to every service given. */
   const latencyRun = async (services: Started[], base: number) => {
+    const targets = urls(services);
     const alone = Array.from({ length: ALONE }, (_, k) => signer(keys[k % MEMBERS]!, k % MEMBERS, base + 2 * k));
     // The bursts' slots come after the lone member's.
     const burstBase = base + 2 * ALONE + 100;
     const bursts = Array.from({ length: BURSTS }, (_, b) => keys.map((key, m) => signer(key, m, burstBase + 2 * b)));
     // Warm-up, not counted: a replica runs for months, so its first slots (cold code paths, new connections) are not the figure.
     for (let k = 0; k < WARM_UP; k++) {
-      await postAll(services, signer(keys[k % MEMBERS]!, k % MEMBERS, base - 2 * WARM_UP + 2 * k));
+      await postTo(targets, signer(keys[k % MEMBERS]!, k % MEMBERS, base - 2 * WARM_UP + 2 * k));
       await new Promise((r) => setTimeout(r, 60));
     }
     for (const body of alone) {
-      await postAll(services, body);
+      await postTo(targets, body);
       await new Promise((r) => setTimeout(r, 60));
     }
-    const targets = urls(services);
     for (const burst of bursts) {
       await members.post(burst.map((body) => ({ urls: targets, body })));
       await new Promise((r) => setTimeout(r, 120));
@@ -142,7 +142,7 @@ export async function replicasBench(dir: string, json: boolean) {
     for (let round = 0; round < ROUNDS; round++) {
       const slot = slotNow() + 1;
       await new Promise((r) => setTimeout(r, recoveryGenesis + slot * slotMs + 50 - Date.now()));
-      await postAll([...live.values()], signer(keys[round]!, round, slot));
+      await postTo(urls([...live.values()]), signer(keys[round]!, round, slot));
       let holder: string | null = null;
       const key = `/mina-pool/${poolTag}/slot/${String(slot).padStart(10, '0')}/forwarder`;
       for (let i = 0; i < 500 && !holder; i++) {
@@ -163,7 +163,7 @@ export async function replicasBench(dir: string, json: boolean) {
       await new Promise((r) => setTimeout(r, recoveryGenesis + slot * slotMs + 50 - Date.now()));
       const killedAt = Date.now();
       await etcd.kill(leader);
-      await postAll([...live.values()], signer(keys[10 + round]!, 10 + round, slot));
+      await postTo(urls([...live.values()]), signer(keys[10 + round]!, 10 + round, slot));
       leaderKill.push(await waitHeld(slot, killedAt));
       await etcd.restart(leader);
       await etcd.waitHealthy();
