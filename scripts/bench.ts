@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_WINDOW, prepareRange, summarise, sweepWindows } from '../oracle/backfill/index.js';
 import { readBlocksFile, writeBlocksFile } from '../oracle/chain/readers/index.js';
 import { DEFAULT_LEDGER_HINT, defaultLedgerPath } from '../oracle/paths.js';
+import { EMITTER_NODE_FLAGS } from '../oracle/processes.js';
 import { DEFAULT_SIMULATION, SLOTS_PER_EPOCH, readLedger, simulateEpoch } from '../oracle/sim/index.js';
 import { Option, type Command } from 'commander';
 import { command, oneOf, output, progress } from './cli.js';
@@ -331,7 +332,8 @@ async function emitterBench(dir: string, json: boolean) {
   const config = join(dir, 'emitter-bench.json');
   const c: BenchEmitterConfig = { dataDir: join(dir, 'emitter'), genesisMs, slotMs, earlyMs: 3_600_000, members: keys.map((k) => k.toPublicKey().toBase58()), poolTag, operator: { publicKey: operator.toPublicKey().toBase58(), privateKey: operator.toBase58() } };
   await writeFile(config, JSON.stringify(c));
-  const proc = fork(fileURLToPath(new URL('./mina-pool.js', import.meta.url)), ['bench', '--child', 'emitter', '--input', config]);
+  // The emitter runs as `npm run emitter` runs it.
+  const proc = fork(fileURLToPath(new URL('./mina-pool.js', import.meta.url)), ['bench', '--child', 'emitter', '--input', config], { execArgv: [...process.execArgv, ...EMITTER_NODE_FLAGS] });
   const { url } = await new Promise<{ url: string }>((resolve, reject) => {
     proc.once('message', (m) => resolve(m as { url: string }));
     proc.once('exit', (code) => reject(new Error(`the emitter bench child exited with ${code}`)));

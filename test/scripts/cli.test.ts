@@ -210,3 +210,15 @@ describe('start', () => {
     }
   }, 300_000);
 });
+
+describe("the emitter's Node settings", () => {
+  it('npm run emitter and npm run start pass EMITTER_NODE_FLAGS to Node, and this Node takes them', async () => {
+    const { EMITTER_NODE_FLAGS } = await import('../../oracle/processes.js');
+    const { execFileSync } = await import('node:child_process');
+    const scripts = (JSON.parse(await readFile(join(projectRoot(), 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    for (const name of ['emitter', 'start']) expect(scripts[name]).toBe(`node ${EMITTER_NODE_FLAGS.join(' ')} bin/run.mjs ${name}`);
+    // An unknown or misspelt V8 flag makes Node refuse to start.
+    expect(execFileSync(process.execPath, [...EMITTER_NODE_FLAGS, '-e', 'process.stdout.write("ok")']).toString()).toBe('ok');
+    expect(() => execFileSync(process.execPath, ['--max-semi-space-sise=32', '-e', '0'], { stdio: 'pipe' })).toThrow();
+  });
+});
