@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../oracle/paths.js';
+import { EMITTER_NODE_FLAGS } from '../../oracle/processes.js';
 import { readBlocksFile } from '../../oracle/chain/readers/index.js';
 import { vrfOutputToBase64Url } from '../../oracle/vrf/output.js';
 import { explorerBlocks, SimulatedExplorer } from '../helpers/explorer-server.js';
@@ -213,8 +215,6 @@ describe('start', () => {
 
 describe("the emitter's Node settings", () => {
   it('npm run emitter and npm run start pass EMITTER_NODE_FLAGS to Node, and this Node takes them', async () => {
-    const { EMITTER_NODE_FLAGS } = await import('../../oracle/processes.js');
-    const { execFileSync } = await import('node:child_process');
     const scripts = (JSON.parse(await readFile(join(projectRoot(), 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
     for (const name of ['emitter', 'start']) expect(scripts[name]).toBe(`node ${EMITTER_NODE_FLAGS.join(' ')} bin/run.mjs ${name}`);
     // An unknown or misspelt V8 flag makes Node refuse to start.
