@@ -1,10 +1,9 @@
-import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { progress } from './cli.js';
-import { Members, percentile, proposalSigner, type BenchEmitterConfig } from './bench-util.js';
-import { EMITTER_NODE_FLAGS, freePort, killAndWait } from '../oracle/processes.js';
+import { Members, percentile, proposalSigner, startBenchEmitter, type BenchEmitterConfig } from './bench-util.js';
+import { freePort, killAndWait } from '../oracle/processes.js';
 
 /**
  * The replicas' figures: what agreeing through etcd adds to a winner's path (arrival → the
@@ -66,14 +65,8 @@ export async function replicasBench(dir: string, json: boolean) {
       ...(replica ? { replica: { id: replica, etcd: etcd.endpoints } } : {}),
       ...(sinkDelayMs ? { sinkDelayMs } : {}),
     };
-    await writeFile(config, JSON.stringify(c));
     // Each replica (and the one emitter) runs as `npm run emitter` runs it.
-    const proc = fork(script, ['bench', '--child', 'emitter', '--input', config], { execArgv: [...process.execArgv, ...EMITTER_NODE_FLAGS] });
-    const { url } = await new Promise<{ url: string }>((resolve, reject) => {
-      proc.once('message', (m) => resolve(m as { url: string }));
-      proc.once('exit', (code) => reject(new Error(`a bench replica exited with ${code}`)));
-    });
-    return { proc, url };
+    return startBenchEmitter(config, c);
   };
   const agreedMs: number[] = [];
   const stop = async (s: Started): Promise<Record<string, number>> => {

@@ -1,6 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { PrivateKey } from 'o1js';
+import { EMITTER_NODE_FLAGS } from '../oracle/processes.js';
 
 /** The nearest-rank percentile: the smallest value with at least p% of the values at or below it. */
 export const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)]!;
@@ -79,6 +82,21 @@ export interface BenchEmitterConfig {
   replica?: { id: string; etcd: string[] };
   /** A sink that takes this long per delivery. */
   sinkDelayMs?: number;
+}
+
+/**
+ * Starts a {@link benchEmitterChild} with configuration `c` (written to `configFile`), run as
+ * `npm run emitter` runs the emitter (`EMITTER_NODE_FLAGS`); resolves once it listens.
+ */
+export async function startBenchEmitter(configFile: string, c: BenchEmitterConfig): Promise<{ proc: ChildProcess; url: string }> {
+  await writeFile(configFile, JSON.stringify(c));
+  const script = fileURLToPath(new URL('./mina-pool.js', import.meta.url));
+  const proc = fork(script, ['bench', '--child', 'emitter', '--input', configFile], { execArgv: [...process.execArgv, ...EMITTER_NODE_FLAGS] });
+  const { url } = await new Promise<{ url: string }>((resolve, reject) => {
+    proc.once('message', (m) => resolve(m as { url: string }));
+    proc.once('exit', (code) => reject(new Error(`the bench's emitter ${c.replica ? `replica ${c.replica.id} ` : ''}exited with ${code}`)));
+  });
+  return { proc, url };
 }
 
 /**

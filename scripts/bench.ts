@@ -6,11 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_WINDOW, prepareRange, summarise, sweepWindows } from '../oracle/backfill/index.js';
 import { readBlocksFile, writeBlocksFile } from '../oracle/chain/readers/index.js';
 import { DEFAULT_LEDGER_HINT, defaultLedgerPath } from '../oracle/paths.js';
-import { EMITTER_NODE_FLAGS } from '../oracle/processes.js';
 import { DEFAULT_SIMULATION, SLOTS_PER_EPOCH, readLedger, simulateEpoch } from '../oracle/sim/index.js';
 import { Option, type Command } from 'commander';
 import { command, oneOf, output, progress } from './cli.js';
-import { benchEmitterChild, Members, percentile, postJson, proposalSigner, type BenchEmitterConfig } from './bench-util.js';
+import { benchEmitterChild, Members, startBenchEmitter, percentile, postJson, proposalSigner, type BenchEmitterConfig } from './bench-util.js';
 
 /** One measured task: median wall time over `runs`, and the process's peak RSS. */
 interface Measurement {
@@ -308,7 +307,6 @@ async function backfillBench(dir: string, json: boolean) {
 
 /** The emitter under load: a child process runs the service (its memory is its own); this process plays 50 members. */
 async function emitterBench(dir: string, json: boolean) {
-  const { writeFile } = await import('node:fs/promises');
   const { PrivateKey } = await import('o1js');
   const MEMBERS = 50;
   const BURSTS = 200;
@@ -331,13 +329,7 @@ async function emitterBench(dir: string, json: boolean) {
   const genesisMs = Date.now() + 60_000 - 1000 * slotMs;
   const config = join(dir, 'emitter-bench.json');
   const c: BenchEmitterConfig = { dataDir: join(dir, 'emitter'), genesisMs, slotMs, earlyMs: 3_600_000, members: keys.map((k) => k.toPublicKey().toBase58()), poolTag, operator: { publicKey: operator.toPublicKey().toBase58(), privateKey: operator.toBase58() } };
-  await writeFile(config, JSON.stringify(c));
-  // The emitter runs as `npm run emitter` runs it.
-  const proc = fork(fileURLToPath(new URL('./mina-pool.js', import.meta.url)), ['bench', '--child', 'emitter', '--input', config], { execArgv: [...process.execArgv, ...EMITTER_NODE_FLAGS] });
-  const { url } = await new Promise<{ url: string }>((resolve, reject) => {
-    proc.once('message', (m) => resolve(m as { url: string }));
-    proc.once('exit', (code) => reject(new Error(`the emitter bench child exited with ${code}`)));
-  });
+  const { proc, url } = await startBenchEmitter(config, c);
   // Warm up the workers, the HTTP connections and the code paths of a proposal (not measured).
   await Promise.all(Array.from({ length: 20 }, () => fetch(`${url}/v1/pool`).then((r) => r.arrayBuffer())));
   await postJson(`${url}/v1/proposals`, warmUp);
