@@ -82,6 +82,11 @@ export interface Agreement {
   outcome(slot: number): Promise<SlotOutcome | undefined>;
   /** Each slot of a range that has one: its recorded emission and the replica holding its forwarding (one read). */
   slots(fromSlot: number, toSlot: number): Promise<Map<number, SlotState>>;
+  /**
+   * The slot's recorded emission as this replica has already seen it (its own record, or the
+   * watch's news of another's), with no request: none means "not seen", never "not emitted".
+   */
+  emitted(slot: number): EmittedRecord | undefined;
   /** Takes a decided slot's forwarding if nobody holds it (or this replica does); true when this replica holds it. */
   claimForwarding(slot: number): Promise<boolean>;
   /** Records that this replica handed the slot's block to the sink (the first record stands). */
@@ -134,6 +139,9 @@ export interface EtcdAgreementOptions {
 
 const pad = (slot: number) => String(slot).padStart(10, '0');
 
+/** How many of the latest slots' outcomes and emission records a replica keeps from the watch. */
+const SEEN_SLOTS = 4096;
+
 export class EtcdAgreement implements Agreement {
   readonly replica: string;
   private readonly client: Etcd3;
@@ -151,6 +159,13 @@ export class EtcdAgreement implements Agreement {
   private readonly now: () => number;
   private url?: string;
   private readonly startedAt: number;
+  /**
+   * The slots' outcomes and emission records as seen (both are written once, so a copy never
+   * goes stale), so that the replicas that did not propose learn them from the watch instead of
+   * asking etcd again: each request is an HTTP/2 stream, whose objects only a full collection
+   * of the heap frees.
+   */
+  private readonly seen = new Map<number, { outcome?: SlotOutcome; emitted?: EmittedRecord }>();
 
   private constructor(private readonly o: EtcdAgreementOptions) {
     this.replica = o.replica;
@@ -288,17 +303,45 @@ export class EtcdAgreement implements Agreement {
       const then = [this.client.put(key).value(value)];
       if (outcome.kind === 'decided') then.push(this.client.put(this.slotKey(outcome.slot, 'forwarder')).value(this.replica).lease(this.leaseId));
       const r = await this.client.if(key, 'Create', '==', 0).then(...then).else(this.client.get(key)).commit();
-      if (r.succeeded) return outcome;
+      if (r.succeeded) return this.sawOutcome(outcome);
       const existing = parseOutcome(r.responses[0]?.response_range?.kvs?.[0]?.value?.toString());
-      if (!existing) throw new Error(`slot ${outcome.slot}'s outcome in etcd does not read`);
+      if (!existing || existing.slot !== outcome.slot) throw new Error(`slot ${outcome.slot}'s outcome in etcd does not read`);
       // A lost answer to our own earlier write comes back here as the outcome in force: ours.
-      return existing;
+      return this.sawOutcome(existing);
     });
   }
 
   async outcome(slot: number): Promise<SlotOutcome | undefined> {
+    const seen = this.seen.get(slot)?.outcome;
+    if (seen) return seen;
     const value = await this.client.get(this.slotKey(slot, 'outcome')).serializable(true).string();
-    return value === null ? undefined : parseOutcome(value);
+    const outcome = value === null ? undefined : parseOutcome(value);
+    return outcome?.slot === slot ? this.sawOutcome(outcome) : undefined;
+  }
+
+  emitted(slot: number): EmittedRecord | undefined {
+    return this.seen.get(slot)?.emitted;
+  }
+
+  /** Keeps a slot's outcome as seen (the latest {@link SEEN_SLOTS} slots'); returns it. */
+  private sawOutcome(outcome: SlotOutcome): SlotOutcome {
+    this.seenOf(outcome.slot).outcome = outcome;
+    return outcome;
+  }
+
+  /** Keeps a slot's emission record as seen; returns it. */
+  private sawEmitted(e: EmittedRecord): EmittedRecord {
+    this.seenOf(e.slot).emitted = e;
+    return e;
+  }
+
+  private seenOf(slot: number): { outcome?: SlotOutcome; emitted?: EmittedRecord } {
+    let entry = this.seen.get(slot);
+    if (!entry) {
+      this.seen.set(slot, (entry = {}));
+      if (this.seen.size > SEEN_SLOTS) this.seen.delete(this.seen.keys().next().value!);
+    }
+    return entry;
   }
 
   proposesFirst(slot: number): boolean {
@@ -317,7 +360,7 @@ export class EtcdAgreement implements Agreement {
       if (m[2] === 'forwarder') of(Number(m[1])).forwarder = v;
       if (m[2] === 'emitted') {
         const parsed = emittedSchema.safeParse(safeJson(v));
-        if (parsed.success) of(Number(m[1])).emitted = parsed.data;
+        if (parsed.success && parsed.data.slot === Number(m[1])) of(Number(m[1])).emitted = this.sawEmitted(parsed.data);
       }
     }
     return out;
@@ -337,7 +380,9 @@ export class EtcdAgreement implements Agreement {
 
   async markEmitted(e: EmittedRecord): Promise<void> {
     const key = this.slotKey(e.slot, 'emitted');
-    await this.retrying(`record slot ${e.slot}'s emission`, () => this.client.if(key, 'Create', '==', 0).then(this.client.put(key).value(JSON.stringify(e))).commit());
+    const r = await this.retrying(`record slot ${e.slot}'s emission`, () => this.client.if(key, 'Create', '==', 0).then(this.client.put(key).value(JSON.stringify(e))).commit());
+    // Another record that stood first is learnt from etcd (the watch or a read), not assumed.
+    if (r.succeeded) this.sawEmitted(e);
   }
 
   lead(role: string): Promise<boolean> {
@@ -354,7 +399,19 @@ export class EtcdAgreement implements Agreement {
         if (this.closed) return void w.cancel();
         this.watcher = w;
         w.on('delete', (kv) => kv.key.toString().endsWith('/forwarder') && onChange());
-        w.on('put', (kv) => kv.key.toString().endsWith('/emitted') && onChange());
+        w.on('put', (kv) => {
+          const m = /slot\/(\d{10})\/(outcome|emitted)$/.exec(kv.key.toString());
+          if (!m) return;
+          const slot = Number(m[1]);
+          if (m[2] === 'outcome') {
+            const outcome = parseOutcome(kv.value.toString());
+            if (outcome?.slot === slot) this.sawOutcome(outcome);
+            return;
+          }
+          const parsed = emittedSchema.safeParse(safeJson(kv.value.toString()));
+          if (parsed.success && parsed.data.slot === slot) this.sawEmitted(parsed.data);
+          onChange();
+        });
       })
       .catch((e: unknown) => this.o.onStatus?.(`agreement: cannot watch etcd (${e instanceof Error ? e.message : String(e)}); the replicas' decisions are followed by looking every few hundred ms`));
   }

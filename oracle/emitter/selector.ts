@@ -1,6 +1,6 @@
 import { compareForSelection } from '../chain/selection.js';
 import { parseVrfOutput } from '../vrf/output.js';
-import { AgreementUnavailable, type Agreement, type SlotOutcome } from './agreement.js';
+import { AgreementUnavailable, type Agreement, type SlotOutcome, type SlotState } from './agreement.js';
 import type { AcceptedProposal, Decision, DecideOutcome, DecideRule, EventLog } from './event-log.js';
 import type { Sink } from './sink.js';
 import type { SlotClock } from './slot-clock.js';
@@ -284,9 +284,12 @@ export class Selector {
     const oldest = clock.currentSlot() - FRONTIER_DEPTH;
     const pending = log.pendingEmissions().filter((d) => d.slot >= oldest && !this.inFlight.has(d.slot));
     if (pending.length === 0) return;
-    const states = await agreement.slots(pending[0]!.slot, pending.at(-1)!.slot);
+    // etcd is asked only about the slots whose emission this replica has not seen yet.
+    const unseen = pending.filter((d) => !agreement.emitted(d.slot));
+    const states = unseen.length > 0 ? await agreement.slots(unseen[0]!.slot, unseen.at(-1)!.slot) : new Map<number, SlotState>();
     for (const d of pending) {
-      const { emitted: e, forwarder: holder } = states.get(d.slot) ?? {};
+      const e = agreement.emitted(d.slot) ?? states.get(d.slot)?.emitted;
+      const holder = states.get(d.slot)?.forwarder;
       if (e) {
         if (e.blockHash !== d.blockHash) {
           this.deps.onError?.('etcd records another block emitted than the one agreed here', { slot: d.slot, agreed: d.blockHash, emitted: e.blockHash });

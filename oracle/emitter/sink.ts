@@ -1,7 +1,9 @@
 import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
-import { FetchError, PoolError } from '../errors.js';
+import { FetchError, InputError, PoolError } from '../errors.js';
 import { syncPath, writeTextAtomic } from '../json-file.js';
 
 /** The chosen block of a slot, as handed on. */
@@ -126,31 +128,106 @@ async function holds(file: string, blockHash: string): Promise<boolean> {
  * Hands the winner to a relay (the pool's gateway node's helper, `mina-pool relay`) by HTTP
  * POST, with the block hash as `Idempotency-Key`; a 2xx or a 409 (already have it) confirms
  * delivery, a 409 `SLOT_TAKEN` (another block holds the slot) is a failure.
+ *
+ * It posts with `node:http` over a kept-alive connection rather than `fetch`: `fetch` keeps
+ * each request's objects reachable long enough for the collector to promote them all to the
+ * old generation (about 10 KB a request, 36 KB with a block, measured), which makes the full
+ * collections that stall an emitter's event loop come sooner.
  */
 export class HttpSink implements Sink {
   readonly name: string;
+  private readonly target: URL;
+  private readonly agent: HttpAgent;
+
   constructor(readonly url: string, private readonly timeoutMs = 5_000) {
     this.name = `relay ${url}`;
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      throw new InputError(`the relay's URL ${JSON.stringify(url)} is not a URL`, { url });
+    }
+    if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new InputError(`the relay's URL ${JSON.stringify(url)} must start with http:// or https://`, { url });
+    this.target = target;
+    this.agent = target.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
   }
 
   async deliver(e: Emission, handedOver?: () => void): Promise<void> {
-    let response: Response;
+    const body = JSON.stringify({ slot: e.slot, member: e.member, blockHash: e.blockHash, block: e.payload });
+    let answer: { status: number; text: string };
     try {
-      response = await fetch(this.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': e.blockHash },
-        body: JSON.stringify({ slot: e.slot, member: e.member, blockHash: e.blockHash, block: e.payload }),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
+      answer = await this.post(body, e.blockHash);
     } catch (cause) {
-      throw new FetchError(`the relay at ${this.url} did not answer: ${cause instanceof Error ? cause.message : String(cause)}`, { url: this.url, slot: e.slot }, { cause });
+      throw new FetchError(`the relay at ${this.url} did not answer: ${(cause as Error | undefined)?.message ?? String(cause)}`, { url: this.url, slot: e.slot }, { cause });
     }
-    if (response.status === 409) {
+    if (answer.status === 409) {
       // 409: the relay has this block already, unless it says it holds another one for the slot.
-      const body = (await response.json().catch(() => ({}))) as { code?: string; message?: string };
-      if (body.code === 'SLOT_TAKEN') throw new FetchError(`the relay at ${this.url} holds another block for slot ${e.slot}: ${body.message ?? ''}`, { url: this.url, slot: e.slot, status: 409 });
-    } else if (!response.ok) throw new FetchError(`the relay at ${this.url} refused slot ${e.slot}: HTTP ${response.status}`, { url: this.url, slot: e.slot, status: response.status });
+      const refusal = safeJson(answer.text) as { code?: unknown; message?: unknown } | undefined;
+      if (refusal?.code === 'SLOT_TAKEN') throw new FetchError(`the relay at ${this.url} holds another block for slot ${e.slot}: ${String(refusal.message ?? '')}`, { url: this.url, slot: e.slot, status: 409 });
+    } else if (answer.status < 200 || answer.status > 299) throw new FetchError(`the relay at ${this.url} refused slot ${e.slot}: HTTP ${answer.status}`, { url: this.url, slot: e.slot, status: answer.status });
     handedOver?.();
+  }
+
+  /** Closes the kept-alive connections. */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  /**
+   * One POST, its answer read to the end; on a kept-alive connection that the relay had
+   * closed meanwhile (a reset before any answer), once more on a new one: the relay takes the
+   * same block twice as once (`Idempotency-Key`).
+   */
+  private async post(body: string, idempotencyKey: string): Promise<{ status: number; text: string }> {
+    try {
+      return await this.postOnce(body, idempotencyKey);
+    } catch (e) {
+      if ((e as { reusedSocket?: boolean }).reusedSocket) return this.postOnce(body, idempotencyKey);
+      throw e;
+    }
+  }
+
+  private postOnce(body: string, idempotencyKey: string): Promise<{ status: number; text: string }> {
+    return new Promise((resolve, reject) => {
+      const send = this.target.protocol === 'https:' ? httpsRequest : httpRequest;
+      const req = send(this.target, {
+        method: 'POST',
+        agent: this.agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'idempotency-key': idempotencyKey },
+      });
+      let answered = false;
+      const timer = setTimeout(() => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+      req.once('response', (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.once('end', () => {
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+        });
+        res.once('error', (err) => {
+          clearTimeout(timer);
+          reject(err);
+        });
+        res.once('close', () => {
+          clearTimeout(timer);
+          if (!res.complete) reject(new Error('the connection closed before the answer was whole'));
+        });
+      });
+      req.once('error', (err) => {
+        clearTimeout(timer);
+        // Only a reset before any answer on a reused connection is worth a second try.
+        reject(Object.assign(err, { reusedSocket: req.reusedSocket && !answered && /ECONNRESET|EPIPE|socket hang up/.test(`${(err as NodeJS.ErrnoException).code} ${err.message}`) }));
+      });
+      req.end(body);
+    });
   }
 }
 
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

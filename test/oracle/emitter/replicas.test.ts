@@ -165,6 +165,21 @@ describe('emitter replicas agreeing through etcd', () => {
       // What the read gives: the outcome in force, or nothing for a slot nobody proposed.
       expect(await replicas[others[0]!]!.agreement.outcome(slot)).toMatchObject({ kind: 'decided', blockHash: block(slot, 0), replica: replicas[first]!.agreement.replica });
       expect(await replicas[others[0]!]!.agreement.outcome(999)).toBeUndefined();
+      // Each replica keeps what it saw of the slot (its own write, a read, or etcd's watch), so
+      // it does not ask again: r3, cut off from etcd, still answers both with no request.
+      const record = replicas[first]!.agreement.emitted(slot);
+      expect(record).toMatchObject({ slot, blockHash: block(slot, 0), replica: replicas[first]!.agreement.replica });
+      await until(() => replicas.every((r) => r.agreement.emitted(slot) !== undefined), `slot ${slot}'s emission seen by every replica`);
+      for (const r of replicas) expect(r.agreement.emitted(slot)).toEqual(record);
+      for (const p of proxies) p.cut();
+      try {
+        expect(await replicas[2]!.agreement.outcome(slot)).toMatchObject({ kind: 'decided', blockHash: block(slot, 0), replica: replicas[first]!.agreement.replica });
+        expect(replicas[2]!.agreement.emitted(slot)).toEqual(record);
+        // A slot it has not seen is still asked of etcd, which it does not reach now.
+        await expect(replicas[2]!.agreement.outcome(998)).rejects.toThrow();
+      } finally {
+        for (const p of proxies) p.restore();
+      }
     } finally {
       restore();
     }
