@@ -20,6 +20,16 @@ export function parseJsonText(text: string, file: string): unknown {
   }
 }
 
+/** Parses JSON text from a peer (etcd, a relay): what does not parse is `undefined`, for the caller's schema to refuse. */
+export function parseJsonOrUndefined(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Why a file cannot be read, in words. */
 export function fileProblem(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;

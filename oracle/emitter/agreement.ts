@@ -2,6 +2,7 @@ import { handleWhen, circuitBreaker, ConsecutiveBreaker, retry } from 'cockatiel
 import { Etcd3, isRecoverableError, type Lease } from 'etcd3';
 import { z } from 'zod';
 import { PoolError, type ErrorContext } from '../errors.js';
+import { parseJsonOrUndefined } from '../json-file.js';
 
 /**
  * How emitter replicas agree on one outcome per slot, through etcd. Every replica keeps its
@@ -263,7 +264,7 @@ export class EtcdAgreement implements Agreement {
     try {
       const kvs = await this.client.getAll().prefix(this.key('replicas/')).strings();
       this.known = Object.values(kvs).flatMap((v) => {
-        const parsed = replicaSchema.safeParse(safeJson(v));
+        const parsed = replicaSchema.safeParse(parseJsonOrUndefined(v));
         return parsed.success ? [parsed.data] : [];
       }).sort((x, y) => (x.id < y.id ? -1 : 1));
       this.ok();
@@ -359,7 +360,7 @@ export class EtcdAgreement implements Agreement {
       if (!m) continue;
       if (m[2] === 'forwarder') of(Number(m[1])).forwarder = v;
       if (m[2] === 'emitted') {
-        const parsed = emittedSchema.safeParse(safeJson(v));
+        const parsed = emittedSchema.safeParse(parseJsonOrUndefined(v));
         if (parsed.success && parsed.data.slot === Number(m[1])) of(Number(m[1])).emitted = this.sawEmitted(parsed.data);
       }
     }
@@ -408,7 +409,7 @@ export class EtcdAgreement implements Agreement {
             if (outcome?.slot === slot) this.sawOutcome(outcome);
             return;
           }
-          const parsed = emittedSchema.safeParse(safeJson(kv.value.toString()));
+          const parsed = emittedSchema.safeParse(parseJsonOrUndefined(kv.value.toString()));
           if (parsed.success && parsed.data.slot === slot) this.sawEmitted(parsed.data);
           onChange();
         });
@@ -437,16 +438,7 @@ export class EtcdAgreement implements Agreement {
   }
 }
 
-function safeJson(text: string | undefined): unknown {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
 function parseOutcome(text: string | undefined): SlotOutcome | undefined {
-  const parsed = outcomeSchema.safeParse(safeJson(text));
+  const parsed = outcomeSchema.safeParse(parseJsonOrUndefined(text));
   return parsed.success ? parsed.data : undefined;
 }
