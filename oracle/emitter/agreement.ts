@@ -88,6 +88,12 @@ export interface Agreement {
    * watch's news of another's), with no request: none means "not seen", never "not emitted".
    */
   emitted(slot: number): EmittedRecord | undefined;
+  /**
+   * Resolves once this replica has seen the slot settled (its emission recorded, or "missed"
+   * standing: its own write, a read, or the watch's news) or after `ms`, whichever is first;
+   * never rejects.
+   */
+  settled(slot: number, ms: number): Promise<void>;
   /** Takes a decided slot's forwarding if nobody holds it (or this replica does); true when this replica holds it. */
   claimForwarding(slot: number): Promise<boolean>;
   /** Records that this replica handed the slot's block to the sink (the first record stands). */
@@ -167,6 +173,8 @@ export class EtcdAgreement implements Agreement {
    * of the heap frees.
    */
   private readonly seen = new Map<number, { outcome?: SlotOutcome; emitted?: EmittedRecord }>();
+  /** Who waits for a slot to settle ({@link settled}), by slot. */
+  private readonly settling = new Map<number, Set<() => void>>();
 
   private constructor(private readonly o: EtcdAgreementOptions) {
     this.replica = o.replica;
@@ -324,16 +332,40 @@ export class EtcdAgreement implements Agreement {
     return this.seen.get(slot)?.emitted;
   }
 
+  settled(slot: number, ms: number): Promise<void> {
+    const seen = this.seen.get(slot);
+    if (seen?.emitted || seen?.outcome?.kind === 'missed') return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const waiters = this.settling.get(slot) ?? this.settling.set(slot, new Set()).get(slot)!;
+      const done = () => {
+        clearTimeout(timer);
+        waiters.delete(done);
+        if (waiters.size === 0) this.settling.delete(slot);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      timer.unref();
+      waiters.add(done);
+    });
+  }
+
   /** Keeps a slot's outcome as seen (the latest {@link SEEN_SLOTS} slots'); returns it. */
   private sawOutcome(outcome: SlotOutcome): SlotOutcome {
     this.seenOf(outcome.slot).outcome = outcome;
+    if (outcome.kind === 'missed') this.settle(outcome.slot);
     return outcome;
   }
 
   /** Keeps a slot's emission record as seen; returns it. */
   private sawEmitted(e: EmittedRecord): EmittedRecord {
     this.seenOf(e.slot).emitted = e;
+    this.settle(e.slot);
     return e;
+  }
+
+  /** Ends the waits for a slot that settled. */
+  private settle(slot: number): void {
+    for (const done of [...(this.settling.get(slot) ?? [])]) done();
   }
 
   private seenOf(slot: number): { outcome?: SlotOutcome; emitted?: EmittedRecord } {

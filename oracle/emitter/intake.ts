@@ -44,9 +44,10 @@ export interface IntakeDeps {
   /** After every rejection (metrics). */
   onRejected?: (code: RejectionCode, member: string | undefined) => void;
   /**
-   * Among replicas: while a slot's outcome is being agreed, a promise the slot's other
-   * proposals wait for (a moment at most) before their checks and commit, so the event loop
-   * serves the winner's path first. Their arrival time is taken before.
+   * Among replicas: a promise a slot's proposal waits for (a moment at most) before its checks
+   * and commit, so the winner's path is served first: on the slot's first proposer, while the
+   * slot's outcome is being agreed; on the others, until the slot's block has reached the sink
+   * (the selector's `hold`). Its arrival time is taken before.
    */
   hold?: (slot: number) => Promise<void> | undefined;
   /**

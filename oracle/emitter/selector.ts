@@ -77,11 +77,21 @@ export interface SelectorDeps {
   onAgreed?: (ms: number) => void;
   /** Among replicas: a slot whose forwarding this replica took over. */
   onTakeover?: (slot: number) => void;
+  /** Among replicas: the longest a replica whose turn it is not holds a proposal back (default `STANDBY_MS`; see {@link Selector.hold}). */
+  standbyMs?: number;
 }
 
 
 /** Among replicas: the longest a proposal waits for its slot's agreement before its own checks go on. */
 const HOLD_MS = 100;
+
+/**
+ * Among replicas: the longest a replica that is not the slot's first proposer waits for the slot
+ * to settle before it checks and logs a proposal (first-delivered). A few times the winner's
+ * path on a loaded machine; what it costs is the time to take over from a first proposer that
+ * is gone.
+ */
+const STANDBY_MS = 100;
 
 /**
  * Among replicas: how long a replica that is not the slot's first proposer waits (after a
@@ -129,13 +139,26 @@ export class Selector {
   }
 
   /**
-   * Among replicas: while the slot's outcome is being agreed, what its other proposals wait for
-   * (at most `HOLD_MS`), so the agreement's answer and the handoff are not queued behind them.
+   * Among replicas: what a slot's proposal waits for before its checks and commit here, so that
+   * the winner's path (the first proposer's check, commit, compare-and-create and handoff) does
+   * not share the machine's cores and disk with the same work done twice more at that instant.
+   * - On the slot's first proposer: while the slot's outcome is being agreed, its other
+   *   proposals wait for that (at most `HOLD_MS`).
+   * - On the others (first-delivered): until the slot has settled (its block reached the sink, or
+   *   "missed" stands), at most `standbyMs`; then they take and log it as the first proposer
+   *   did, and adopt the outcome that stands. If the first proposer is gone, they propose after
+   *   this wait.
    */
   hold(slot: number): Promise<void> | undefined {
+    const { agreement, strategy, log } = this.deps;
+    if (!agreement) return undefined;
+    if (!agreement.proposesFirst(slot)) {
+      // Only first-delivered decides at arrival; the other strategies decide at the cut-off.
+      if (strategy !== 'first-delivered' || log.decision(slot)) return undefined;
+      return agreement.settled(slot, this.deps.standbyMs ?? STANDBY_MS);
+    }
     const running = this.agreeing.get(slot);
-    // A replica that is not the slot's first proposer is not on the winner's path: nothing to wait for.
-    if (!running || !this.deps.agreement?.proposesFirst(slot)) return undefined;
+    if (!running) return undefined;
     return Promise.race([running, new Promise<void>((r) => setTimeout(r, HOLD_MS).unref())]);
   }
 
@@ -183,8 +206,9 @@ export class Selector {
   private async deferred(slot: number, since = this.deps.clock.now()): Promise<SlotOutcome | undefined> {
     const { agreement, clock } = this.deps;
     if (agreement!.proposesFirst(slot)) return undefined;
+    // Cut short once the slot has settled here (the watch brought its emission, or "missed").
     const wait = since + DEFER_MS - clock.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    if (wait > 0) await agreement!.settled(slot, wait);
     return agreement!.outcome(slot).catch(() => undefined);
   }
 

@@ -85,6 +85,12 @@ export interface EmitterServiceOptions {
    * closes it when it stops (revoking its lease).
    */
   agreement?: Agreement;
+  /**
+   * Among replicas (first-delivered): how long a replica whose turn it is not to propose a slot
+   * first waits for that slot's block to reach the sink before it checks and logs a proposal
+   * for it (default 100 ms; see {@link Selector.hold}).
+   */
+  standbyMs?: number;
   /** How often the membership is read again (default every 5 slots). */
   membershipRefreshMs?: number;
   progress?: Log;
@@ -167,6 +173,7 @@ export class EmitterService {
             onStatus: (message: string, context: Record<string, unknown>) => progress(`agreement: ${message}`, context),
             onAgreed: (ms: number) => metrics.agreed(ms),
             onTakeover: () => metrics.tookOver(),
+            ...(o.standbyMs !== undefined ? { standbyMs: o.standbyMs } : {}),
           }
         : {}),
     });

@@ -24,6 +24,8 @@ import { until } from '../../helpers/wait.js';
  */
 
 const SLOT_MS = 6_000;
+/** How long a replica whose turn it is not waits for a slot's block to reach the relay. */
+const STANDBY_MS = 1_000;
 const POOL_TAG = '777';
 const members = Array.from({ length: 3 }, () => PrivateKey.random());
 const operator = PrivateKey.random();
@@ -94,6 +96,8 @@ describe('emitter replicas agreeing through etcd', () => {
         threads: 1,
         sink: new HttpSink(relayUrl),
         agreement,
+        // Long enough that no winner's path here outlasts it (the default is 100 ms).
+        standbyMs: STANDBY_MS,
         progress: (m) => lines.push(m),
       });
       const url = await service.listen(0);
@@ -260,7 +264,40 @@ describe('emitter replicas agreeing through etcd', () => {
     }
   }, 30_000);
 
-  it('a proposal sent again after its answer was lost comes back as this replica\'s own: it forwards; another replica\'s gets that outcome', async () => {
+  it('a replica whose turn it is not takes a proposal once the slot\'s block has reached the relay, or after a moment if it does not', async () => {
+    const slot = 108;
+    await until(() => replicas.every((r) => r.agreement.health().replicas.length === 3) && replicas.filter((r) => r.agreement.proposesFirst(slot)).length === 1, 'every replica sees the other two', 10_000);
+    const first = replicas.findIndex((r) => r.agreement.proposesFirst(slot));
+    const others = [0, 1, 2].filter((i) => i !== first);
+    // Delivered to all three at once: the others check, log and answer only after the relay has the
+    // block, so none of that work shares the machine with the winner's path.
+    const relayedAtAnswer: boolean[] = [];
+    const statuses = await Promise.all(
+      [0, 1, 2].map(async (r) => {
+        const status = await post(r, propose(1, slot));
+        relayedAtAnswer[r] = relayed.some((b) => b.slot === slot);
+        return status;
+      }),
+    );
+    expect(statuses).toEqual([200, 200, 200]);
+    expect(others.map((i) => relayedAtAnswer[i])).toEqual([true, true]);
+    await until(() => replicas.every((r) => r.service.log.decision(slot)?.emittedAt !== undefined), `slot ${slot} emitted in every log`);
+    // Every replica logged the proposal it answered for (an accepted proposal is in each log that took it).
+    for (const r of replicas) expect(r.service.log.proposals(slot).map((p) => p.blockHash)).toEqual([block(slot, 1)]);
+    expect(relayed.filter((b) => b.slot === slot).map((b) => b.blockHash)).toEqual([block(slot, 1)]);
+
+    // The next slot's first proposer never gets its proposal: another takes it after the wait, decides and forwards it.
+    const next = slot + 1;
+    await time.set(clock.slotStart(next) + 500);
+    const other = replicas.findIndex((r) => !r.agreement.proposesFirst(next));
+    const t0 = performance.now();
+    expect(await post(other, propose(2, next))).toBe(200);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(STANDBY_MS - 5);
+    await until(() => replicas[other]!.service.log.decision(next)?.emittedAt !== undefined, `slot ${next} emitted by replica ${other + 1}`);
+    expect(relayed.filter((b) => b.slot === next).map((b) => b.blockHash)).toEqual([block(next, 2)]);
+  }, 30_000);
+
+  it('a proposal sent again after its answer was lost comes back as this replica\'s own: it forwards; another replica\'s gets that outcome; a slot settles once its emission or "missed" is seen', async () => {
     const a = await EtcdAgreement.start({ endpoints: etcd.endpoints, replica: 'ra', poolTag: 'agreement-unit' });
     const b = await EtcdAgreement.start({ endpoints: etcd.endpoints, replica: 'rb', poolTag: 'agreement-unit' });
     try {
@@ -278,6 +315,18 @@ describe('emitter replicas agreeing through etcd', () => {
       await a.close();
       expect((await b.slots(9, 9)).get(9)?.forwarder).toBeUndefined();
       expect(await b.claimForwarding(9)).toBe(true);
+      // A slot settles for a replica once it sees its emission recorded (or "missed" standing); until then a wait runs its length.
+      let t0 = performance.now();
+      await b.settled(9, 60);
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(55);
+      const waiting = b.settled(9, 20_000);
+      await b.markEmitted({ slot: 9, blockHash: 'h1', replica: 'rb', at: 126 });
+      t0 = performance.now();
+      await waiting;
+      await b.settled(9, 20_000);
+      expect(await b.propose({ kind: 'missed', slot: 10, replica: 'rb', at: 127 })).toMatchObject({ kind: 'missed', slot: 10 });
+      await b.settled(10, 20_000);
+      expect(performance.now() - t0).toBeLessThan(5_000);
     } finally {
       await a.close();
       await b.close();
