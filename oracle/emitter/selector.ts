@@ -94,6 +94,13 @@ const HOLD_MS = 100;
 const STANDBY_MS = 100;
 
 /**
+ * Among replicas: the most proposals of one slot that a replica whose turn it is not holds back
+ * at once; more are taken at once. Members' keys are public, so this bounds what requests
+ * claiming one (their signatures are checked after the wait) can keep waiting in memory.
+ */
+const STANDBY_PER_SLOT = 16;
+
+/**
  * Among replicas: how long a replica that is not the slot's first proposer waits (after a
  * proposal's arrival, or the slot's close) before it reads the slot's outcome (the first
  * proposer's usually stands by then) or, finding none, proposes.
@@ -113,6 +120,8 @@ export class Selector {
   private readonly unresolved = new Set<number>();
   /** Among replicas: emissions handed on here whose record etcd has not taken yet. */
   private readonly unrecorded = new Map<number, { blockHash: string; at: number }>();
+  /** Among replicas: proposals held back here, by slot ({@link hold}). */
+  private readonly standing = new Map<number, number>();
 
   constructor(private readonly deps: SelectorDeps) {}
 
@@ -147,15 +156,26 @@ export class Selector {
    * - On the others (first-delivered): until the slot has settled (its block reached the sink, or
    *   "missed" stands), at most `standbyMs`; then they take and log it as the first proposer
    *   did, and adopt the outcome that stands. If the first proposer is gone, they propose after
-   *   this wait.
+   *   this wait. The wait ends in time for their own proposal to come before the window's
+   *   close (when the first proposer, holding nothing, proposes "missed"), and at most
+   *   `STANDBY_PER_SLOT` proposals of a slot wait at once.
    */
   hold(slot: number): Promise<void> | undefined {
-    const { agreement, strategy, log } = this.deps;
+    const { agreement, strategy, log, clock, window } = this.deps;
     if (!agreement) return undefined;
     if (!agreement.proposesFirst(slot)) {
       // Only first-delivered decides at arrival; the other strategies decide at the cut-off.
       if (strategy !== 'first-delivered' || log.decision(slot)) return undefined;
-      return agreement.settled(slot, this.deps.standbyMs ?? STANDBY_MS);
+      // Its check and `deferred`'s wait still fit before the close: a late proposal is taken at once.
+      const left = clock.slotStart(slot) + window.closeMs - 2 * DEFER_MS - clock.now();
+      const waiting = this.standing.get(slot) ?? 0;
+      if (left <= 0 || waiting >= STANDBY_PER_SLOT) return undefined;
+      this.standing.set(slot, waiting + 1);
+      return agreement.settled(slot, Math.min(this.deps.standbyMs ?? STANDBY_MS, left)).finally(() => {
+        const n = (this.standing.get(slot) ?? 1) - 1;
+        if (n > 0) this.standing.set(slot, n);
+        else this.standing.delete(slot);
+      });
     }
     const running = this.agreeing.get(slot);
     if (!running) return undefined;

@@ -272,15 +272,20 @@ describe('emitter replicas agreeing through etcd', () => {
     // Delivered to all three at once: the others check, log and answer only after the relay has the
     // block, so none of that work shares the machine with the winner's path.
     const relayedAtAnswer: boolean[] = [];
+    const answeredMs: number[] = [];
+    const sent = performance.now();
     const statuses = await Promise.all(
       [0, 1, 2].map(async (r) => {
         const status = await post(r, propose(1, slot));
         relayedAtAnswer[r] = relayed.some((b) => b.slot === slot);
+        answeredMs[r] = performance.now() - sent;
         return status;
       }),
     );
     expect(statuses).toEqual([200, 200, 200]);
     expect(others.map((i) => relayedAtAnswer[i])).toEqual([true, true]);
+    // Released by the news of the emission (etcd's watch), not by the end of their wait.
+    for (const i of others) expect(answeredMs[i]).toBeLessThan(STANDBY_MS * 0.8);
     await until(() => replicas.every((r) => r.service.log.decision(slot)?.emittedAt !== undefined), `slot ${slot} emitted in every log`);
     // Every replica logged the proposal it answered for (an accepted proposal is in each log that took it).
     for (const r of replicas) expect(r.service.log.proposals(slot).map((p) => p.blockHash)).toEqual([block(slot, 1)]);
@@ -295,6 +300,42 @@ describe('emitter replicas agreeing through etcd', () => {
     expect(performance.now() - t0).toBeGreaterThanOrEqual(STANDBY_MS - 5);
     await until(() => replicas[other]!.service.log.decision(next)?.emittedAt !== undefined, `slot ${next} emitted by replica ${other + 1}`);
     expect(relayed.filter((b) => b.slot === next).map((b) => b.blockHash)).toEqual([block(next, 2)]);
+  }, 30_000);
+
+  it('the wait of a replica whose turn it is not ends in time to propose before the window closes, and holds only so many proposals of a slot', async () => {
+    const notFirst = (slot: number) => replicas.findIndex((r) => !r.agreement.proposesFirst(slot));
+    const timed = async (r: number, body: string) => {
+      const t0 = performance.now();
+      const status = await post(r, body);
+      return { status, ms: performance.now() - t0 };
+    };
+    // Half a second before slot 110's window closes: the wait is cut to what is left (less the
+    // time to propose), and the block is decided and forwarded before the close.
+    const late = 110;
+    await time.set(clock.slotStart(late + 1) - 500);
+    const r110 = notFirst(late);
+    const a = await timed(r110, propose(0, late));
+    expect(a.status).toBe(200);
+    expect(a.ms).toBeGreaterThanOrEqual(440);
+    expect(a.ms).toBeLessThan(STANDBY_MS * 0.9);
+    await until(() => replicas[r110]!.service.log.decision(late)?.emittedAt !== undefined, `slot ${late} emitted`);
+    expect(relayed.filter((b) => b.slot === late).map((b) => b.blockHash)).toEqual([block(late, 0)]);
+    // 30 ms before slot 111's close: no wait at all.
+    await time.set(clock.slotStart(late + 2) - 30);
+    const r111 = notFirst(late + 1);
+    const b = await timed(r111, propose(1, late + 1));
+    expect(b.status).toBe(200);
+    expect(b.ms).toBeLessThan(STANDBY_MS / 2);
+    await until(() => replicas[r111]!.service.log.decision(late + 1)?.emittedAt !== undefined, `slot ${late + 1} emitted`);
+    // Twenty proposals of slot 112 under a member's key with a signature that is not for it:
+    // sixteen wait (then fail the check), the rest are checked and refused at once.
+    const forged = JSON.stringify({ ...(JSON.parse(propose(2, late + 2)) as object), signature: (JSON.parse(propose(2, late + 3)) as { signature: string }).signature });
+    const r112 = notFirst(late + 2);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => timed(r112, forged)));
+    expect(answers.map((x) => x.status)).toEqual(Array.from({ length: 20 }, () => 401));
+    expect(answers.filter((x) => x.ms < STANDBY_MS / 2)).toHaveLength(4);
+    expect(answers.filter((x) => x.ms >= STANDBY_MS - 50)).toHaveLength(16);
+    expect(replicas[r112]!.service.log.eventsOfSlot(late + 2).filter((e) => e.type === 'rejected' && e.code === 'BAD_SIGNATURE')).toHaveLength(20);
   }, 30_000);
 
   it('a proposal sent again after its answer was lost comes back as this replica\'s own: it forwards; another replica\'s gets that outcome; a slot settles once its emission or "missed" is seen', async () => {
