@@ -49,7 +49,7 @@ export interface IntakeDeps {
    * slot's outcome is being agreed; on the others, until the slot's block has reached the sink
    * (the selector's `hold`). Its arrival time is taken before.
    */
-  hold?: (slot: number) => Promise<void> | undefined;
+  hold?: (slot: number, member: string) => Promise<void> | undefined;
   /**
    * Among replicas: whether this replica is on the slot's winner's path (it proposes the slot
    * first). The others check signatures on the workers only, which run below the event loop, so
@@ -106,7 +106,7 @@ export class Intake {
       if (p.designation !== undefined) checkDesignationTime(p.slot, { at, slotStart: clock.slotStart(p.slot), slotMs: clock.slotMs });
       else this.checkWindow(p, at);
       if (!this.deps.membership.isMember(p.member)) throw new ProposalRejected('NOT_MEMBER', `${p.member} is not a member of this pool`, { member: p.member });
-      const held = this.deps.hold?.(p.slot);
+      const held = this.deps.hold?.(p.slot, p.member);
       if (held) await held;
       const earlier = log.proposal(p.slot, p.member, p.blockHash);
       if (earlier) throw duplicate(earlier);

@@ -94,11 +94,12 @@ const HOLD_MS = 100;
 const STANDBY_MS = 100;
 
 /**
- * Among replicas: the most proposals of one slot that a replica whose turn it is not holds back
- * at once; more are taken at once. Members' keys are public, so this bounds what requests
- * claiming one (their signatures are checked after the wait) can keep waiting in memory.
+ * Among replicas: the most proposals of one slot under one member's key that a replica whose
+ * turn it is not holds back at once (a member proposes one block a slot); more are taken at
+ * once. Members' keys are public, so this bounds what requests claiming one (their signatures
+ * are checked after the wait) can keep waiting in memory: twice the members, per open slot.
  */
-const STANDBY_PER_SLOT = 16;
+const STANDBY_PER_MEMBER = 2;
 
 /**
  * Among replicas: how long a replica that is not the slot's first proposer waits (after a
@@ -120,8 +121,8 @@ export class Selector {
   private readonly unresolved = new Set<number>();
   /** Among replicas: emissions handed on here whose record etcd has not taken yet. */
   private readonly unrecorded = new Map<number, { blockHash: string; at: number }>();
-  /** Among replicas: proposals held back here, by slot ({@link hold}). */
-  private readonly standing = new Map<number, number>();
+  /** Among replicas: proposals held back here, by slot and member ({@link hold}). */
+  private readonly standing = new Map<string, number>();
 
   constructor(private readonly deps: SelectorDeps) {}
 
@@ -158,9 +159,9 @@ export class Selector {
    *   did, and adopt the outcome that stands. If the first proposer is gone, they propose after
    *   this wait. The wait ends in time for their own proposal to come before the window's
    *   close (when the first proposer, holding nothing, proposes "missed"), and at most
-   *   `STANDBY_PER_SLOT` proposals of a slot wait at once.
+   *   `STANDBY_PER_MEMBER` proposals of a slot under one member's key wait at once.
    */
-  hold(slot: number): Promise<void> | undefined {
+  hold(slot: number, member: string): Promise<void> | undefined {
     const { agreement, strategy, log, clock, window } = this.deps;
     if (!agreement) return undefined;
     if (!agreement.proposesFirst(slot)) {
@@ -168,13 +169,14 @@ export class Selector {
       if (strategy !== 'first-delivered' || log.decision(slot)) return undefined;
       // Its check and `deferred`'s wait still fit before the close: a late proposal is taken at once.
       const left = clock.slotStart(slot) + window.closeMs - 2 * DEFER_MS - clock.now();
-      const waiting = this.standing.get(slot) ?? 0;
-      if (left <= 0 || waiting >= STANDBY_PER_SLOT) return undefined;
-      this.standing.set(slot, waiting + 1);
+      const key = `${slot} ${member}`;
+      const waiting = this.standing.get(key) ?? 0;
+      if (left <= 0 || waiting >= STANDBY_PER_MEMBER) return undefined;
+      this.standing.set(key, waiting + 1);
       return agreement.settled(slot, Math.min(this.deps.standbyMs ?? STANDBY_MS, left)).finally(() => {
-        const n = (this.standing.get(slot) ?? 1) - 1;
-        if (n > 0) this.standing.set(slot, n);
-        else this.standing.delete(slot);
+        const n = (this.standing.get(key) ?? 1) - 1;
+        if (n > 0) this.standing.set(key, n);
+        else this.standing.delete(key);
       });
     }
     const running = this.agreeing.get(slot);

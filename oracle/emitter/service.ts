@@ -203,7 +203,7 @@ export class EmitterService {
         void (o.agreement ? selector.arrived(p.slot) : selector.emitArrivalDecision(decided));
       },
       onRejected: (code, member) => metrics.rejected(code, member),
-      ...(o.agreement ? { hold: (slot: number) => selector.hold(slot), onWinnersPath: (slot: number) => o.agreement!.proposesFirst(slot) } : {}),
+      ...(o.agreement ? { hold: (slot: number, member: string) => selector.hold(slot, member), onWinnersPath: (slot: number) => o.agreement!.proposesFirst(slot) } : {}),
       ...(designation ? { designation } : {}),
     });
     const bridge = o.bridge?.create(log);
