@@ -26,7 +26,9 @@ export async function replicasBench(dir: string, json: boolean) {
   const { Etcd3 } = await import('etcd3');
   const script = fileURLToPath(new URL('./mina-pool.js', import.meta.url));
   const MEMBERS = 50;
-  const ALONE = 400;
+  const ALONE = 600;
+  const CHUNK = 50;
+  const BURST_CHUNK = 10;
   const WARM_UP = 10;
   const BURSTS = 100;
   const ROUNDS = 5;
@@ -82,46 +84,74 @@ export async function replicasBench(dir: string, json: boolean) {
   const urls = (services: Started[]) => services.map((s) => `${s.url}/v1/proposals`);
   const postTo = (targets: string[], body: string) => members.post([{ urls: targets, body }]);
 
-  /** Arrival → relay: one member alone, then all members at once, to every service given. */
-  const latencyRun = async (services: Started[], base: number) => {
-    const targets = urls(services);
-    const alone = Array.from({ length: ALONE }, (_, k) => signer(keys[k % MEMBERS]!, k % MEMBERS, base + 2 * k));
-    // The bursts' slots come after the lone member's.
-    const burstBase = base + 2 * ALONE + 100;
-    const bursts = Array.from({ length: BURSTS }, (_, b) => keys.map((key, m) => signer(key, m, burstBase + 2 * b)));
+  /**
+   * Arrival → relay, for the one emitter and the three replicas in turns: one member alone, then
+   * all members at once, each setup's services given every proposal. Both setups run throughout
+   * and take turns every CHUNK slots (ABBA…), so a drift in the machine's speed over the
+   * minutes of the run falls on both alike rather than on whichever ran second.
+   */
+  const pairedRun = async (setups: [{ services: Started[]; base: number }, { services: Started[]; base: number }]) => {
+    const plans = setups.map(({ services, base }) => {
+      const targets = urls(services);
+      const alone = Array.from({ length: ALONE }, (_, k) => signer(keys[k % MEMBERS]!, k % MEMBERS, base + 2 * k));
+      // The bursts' slots come after the lone member's.
+      const burstBase = base + 2 * ALONE + 100;
+      const bursts = Array.from({ length: BURSTS }, (_, b) => keys.map((key, m) => signer(key, m, burstBase + 2 * b)));
+      return { services, base, targets, alone, burstBase, bursts };
+    });
     // Warm-up, not counted: a replica runs for months, so its first slots (cold code paths, new connections) are not the figure.
-    for (let k = 0; k < WARM_UP; k++) {
-      await postTo(targets, signer(keys[k % MEMBERS]!, k % MEMBERS, base - 2 * WARM_UP + 2 * k));
-      await new Promise((r) => setTimeout(r, 60));
+    for (const { targets, base } of plans) {
+      for (let k = 0; k < WARM_UP; k++) {
+        await postTo(targets, signer(keys[k % MEMBERS]!, k % MEMBERS, base - 2 * WARM_UP + 2 * k));
+        await new Promise((r) => setTimeout(r, 60));
+      }
     }
-    for (const body of alone) {
-      await postTo(targets, body);
-      await new Promise((r) => setTimeout(r, 60));
+    const turns = (turn: number) => (turn % 2 === 0 ? plans : [...plans].reverse());
+    for (let from = 0, turn = 0; from < ALONE; from += CHUNK, turn++) {
+      for (const { targets, alone } of turns(turn)) {
+        for (const body of alone.slice(from, from + CHUNK)) {
+          await postTo(targets, body);
+          await new Promise((r) => setTimeout(r, 60));
+        }
+      }
     }
-    for (const burst of bursts) {
-      await members.post(burst.map((body) => ({ urls: targets, body })));
-      await new Promise((r) => setTimeout(r, 120));
+    for (let from = 0, turn = 0; from < BURSTS; from += BURST_CHUNK, turn++) {
+      for (const { targets, bursts } of turns(turn)) {
+        for (const burst of bursts.slice(from, from + BURST_CHUNK)) {
+          await members.post(burst.map((body) => ({ urls: targets, body })));
+          await new Promise((r) => setTimeout(r, 120));
+        }
+      }
     }
     // Let the last forwardings finish.
     await new Promise((r) => setTimeout(r, 500));
-    const latencies: Record<string, number> = Object.assign({}, ...(await Promise.all(services.map(stop))));
-    const pick = (slots: number[]) => slots.map((s) => latencies[String(s)]).filter((x): x is number => x !== undefined);
-    return { alone: pick(alone.map((_, k) => base + 2 * k)), burst: pick(bursts.map((_, b) => burstBase + 2 * b)) };
+    const [a, b] = await Promise.all(
+      plans.map(async ({ services, base, alone, burstBase, bursts }) => {
+        const latencies: Record<string, number> = Object.assign({}, ...(await Promise.all(services.map(stop))));
+        const pick = (slots: number[]) => slots.map((s) => latencies[String(s)]).filter((x): x is number => x !== undefined);
+        return { alone: pick(alone.map((_, k) => base + 2 * k)), burst: pick(bursts.map((_, b) => burstBase + 2 * b)) };
+      }),
+    );
+    return [a!, b!] as const;
   };
 
   try {
-    // Slots 1000… open two minutes from now, after the one emitter's run (proposals are taken early, up to an hour).
-    const genesisMs = Date.now() + 120_000 - 1000 * slotMs;
-    progress(`one emitter: ${ALONE} slots with one member, ${BURSTS} with all ${MEMBERS} at once…`);
+    // Slots 1000… open some minutes from now, after both runs (proposals are taken early, up to an hour).
+    const genesisMs = Date.now() + 240_000 - 1000 * slotMs;
+    progress(`one emitter and three replicas agreeing through etcd, in turns of ${CHUNK} slots: ${ALONE} slots each with one member, ${BURSTS} with all ${MEMBERS} at once, every member posting to every replica…`);
     const one = await start(genesisMs);
-    const single = await latencyRun([one], 1000);
-    progress(`three replicas agreeing through etcd: the same, every member posting to every replica…`);
     const trio = [await start(genesisMs, 'r1'), await start(genesisMs, 'r2'), await start(genesisMs, 'r3')];
-    const replicated = await latencyRun(trio, 1000 + 2 * (2 * ALONE + 100 + 2 * BURSTS + WARM_UP));
+    // Each setup's slots: its warm-up, the lone member's, then the bursts'.
+    const span = 2 * (WARM_UP + ALONE) + 100 + 2 * BURSTS;
+    const [single, replicated] = await pairedRun([
+      { services: [one], base: 1000 },
+      { services: trio, base: 1000 + span },
+    ]);
 
     // Recovery: the holder of a slot killed before its block (which takes 250 ms to the relay) arrives.
     progress(`recovery: ${ROUNDS} times the replica holding a slot killed, ${ROUNDS} times etcd's leader…`);
-    const recoveryGenesis = Date.now() - 5000 * slotMs;
+    // Its slots come after all of those (an outcome agreed there stands in etcd).
+    const recoveryGenesis = Date.now() - (1000 + 2 * span + 100) * slotMs;
     const live = new Map<string, Started>();
     for (const id of ['r1', 'r2', 'r3']) live.set(id, await start(recoveryGenesis, id, 250));
     const slotNow = () => Math.floor((Date.now() - recoveryGenesis) / slotMs);
