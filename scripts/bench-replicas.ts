@@ -106,23 +106,19 @@ export async function replicasBench(dir: string, json: boolean) {
         await new Promise((r) => setTimeout(r, 60));
       }
     }
-    const turns = (turn: number) => (turn % 2 === 0 ? plans : [...plans].reverse());
-    for (let from = 0, turn = 0; from < ALONE; from += CHUNK, turn++) {
-      for (const { targets, alone } of turns(turn)) {
-        for (const body of alone.slice(from, from + CHUNK)) {
-          await postTo(targets, body);
-          await new Promise((r) => setTimeout(r, 60));
+    /** Each setup's items, `chunk` at a time, the setups taking turns (each first in every other turn). */
+    const inTurns = async <T>(items: (plan: (typeof plans)[number]) => T[], chunk: number, gapMs: number, send: (targets: string[], item: T) => Promise<unknown>) => {
+      for (let from = 0, turn = 0; from < items(plans[0]!).length; from += chunk, turn++) {
+        for (const plan of turn % 2 === 0 ? plans : [...plans].reverse()) {
+          for (const item of items(plan).slice(from, from + chunk)) {
+            await send(plan.targets, item);
+            await new Promise((r) => setTimeout(r, gapMs));
+          }
         }
       }
-    }
-    for (let from = 0, turn = 0; from < BURSTS; from += BURST_CHUNK, turn++) {
-      for (const { targets, bursts } of turns(turn)) {
-        for (const burst of bursts.slice(from, from + BURST_CHUNK)) {
-          await members.post(burst.map((body) => ({ urls: targets, body })));
-          await new Promise((r) => setTimeout(r, 120));
-        }
-      }
-    }
+    };
+    await inTurns((plan) => plan.alone, CHUNK, 60, postTo);
+    await inTurns((plan) => plan.bursts, BURST_CHUNK, 120, (targets, burst) => members.post(burst.map((body) => ({ urls: targets, body }))));
     // Let the last forwardings finish.
     await new Promise((r) => setTimeout(r, 500));
     const [a, b] = await Promise.all(
