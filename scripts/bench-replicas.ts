@@ -20,7 +20,7 @@ interface Started {
   url: string;
 }
 
-export async function replicasBench(dir: string, json: boolean) {
+export async function replicasBench(dir: string, json: boolean, viaLeader: boolean) {
   const { PrivateKey } = await import('o1js');
   const { LocalEtcd } = await import('../oracle/emitter/local-etcd.js');
   const { Etcd3 } = await import('etcd3');
@@ -48,7 +48,7 @@ export async function replicasBench(dir: string, json: boolean) {
     relay.once('exit', (code) => reject(new Error(`the relay exited (${code}): ${err}`)));
   });
   const relayBase = `http://127.0.0.1:${relayPort}`;
-  const idle = await idleAgreement(etcd.endpoints, poolTag);
+  const idle = await idleAgreement(etcd.endpoints, poolTag, viaLeader);
   const observer = new Etcd3({ hosts: etcd.endpoints });
   const held = async () => new Set(((await (await fetch(`${relayBase}/v1/blocks`)).json()) as { blocks: { slot: number }[] }).blocks.map((b) => b.slot));
 
@@ -64,7 +64,7 @@ export async function replicasBench(dir: string, json: boolean) {
       poolTag,
       operator: { publicKey: operator.toPublicKey().toBase58(), privateKey: operator.toBase58() },
       relayUrl: `${relayBase}/v1/blocks`,
-      ...(replica ? { replica: { id: replica, etcd: etcd.endpoints } } : {}),
+      ...(replica ? { replica: { id: replica, etcd: etcd.endpoints, viaLeader } } : {}),
       ...(sinkDelayMs ? { sinkDelayMs } : {}),
     };
     // Each replica (and the one emitter) runs as `npm run emitter` runs it.
@@ -192,6 +192,7 @@ export async function replicasBench(dir: string, json: boolean) {
 
     const figures = {
       members: MEMBERS,
+      etcdVia: viaLeader ? 'leader' : 'any',
       one: { alone: summary(single.alone), burst: summary(single.burst) },
       three: { alone: summary(replicated.alone), burst: summary(replicated.burst) },
       idleAgreementMs: idle,
@@ -201,7 +202,7 @@ export async function replicasBench(dir: string, json: boolean) {
     };
     if (!json) {
       const line = (name: string, x: ReturnType<typeof summary>) => `${name}: p50 ${x.p50} ms, p99 ${x.p99} ms, max ${x.max} ms (${x.slots} slots)`;
-      process.stdout.write(`\nreplicas, ${MEMBERS} members over loopback HTTP, winners to the relay (arrival → the relay has it)\n`);
+      process.stdout.write(`\nreplicas, ${MEMBERS} members over loopback HTTP, winners to the relay (arrival → the relay has it); each slot's decision to ${viaLeader ? "etcd's leader" : 'any etcd member'}\n`);
       process.stdout.write(`${line('one emitter, one member alone', figures.one.alone)}\n${line('one emitter, all members at once', figures.one.burst)}\n`);
       process.stdout.write(`${line('three replicas, one member alone', figures.three.alone)}\n${line('three replicas, all members at once', figures.three.burst)}\n`);
       process.stdout.write(`the compare-and-create alone, etcd otherwise idle: one replica p50 ${idle.one.p50.toFixed(1)} ms, p99 ${idle.one.p99.toFixed(1)} ms; the first of three racing p50 ${idle.three.p50.toFixed(1)} ms, p99 ${idle.three.p99.toFixed(1)} ms (${idle.one.slots} slots each)\n`);
@@ -225,11 +226,11 @@ export async function replicasBench(dir: string, json: boolean) {
  * from three racing for each slot (the winner's time). It bounds what agreement adds where each
  * replica and etcd member has a machine of its own; the figures under load are the others.
  */
-async function idleAgreement(endpoints: string[], poolTag: string) {
+async function idleAgreement(endpoints: string[], poolTag: string, viaLeader: boolean) {
   const { EtcdAgreement } = await import('../oracle/emitter/agreement.js');
   const SLOTS = 300;
   progress(`the compare-and-create alone on the idle cluster: ${SLOTS} slots from one replica, ${SLOTS} raced by three…`);
-  const agreements = await Promise.all(['idle-1', 'idle-2', 'idle-3'].map((replica) => EtcdAgreement.start({ endpoints, replica, poolTag: `${poolTag}-idle` })));
+  const agreements = await Promise.all(['idle-1', 'idle-2', 'idle-3'].map((replica) => EtcdAgreement.start({ endpoints, replica, poolTag: `${poolTag}-idle`, viaLeader })));
   try {
     const propose = async (a: (typeof agreements)[number], slot: number) => {
       const t0 = performance.now();

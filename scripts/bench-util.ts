@@ -78,8 +78,8 @@ export interface BenchEmitterConfig {
   operator: { publicKey: string; privateKey: string };
   /** Hand winners to this relay (default: the spool directory). */
   relayUrl?: string;
-  /** Replicas: its name and the etcd cluster. */
-  replica?: { id: string; etcd: string[] };
+  /** Replicas: its name, the etcd cluster, and whether the slots' decisions go to etcd's leader. */
+  replica?: { id: string; etcd: string[]; viaLeader: boolean };
   /** A sink that takes this long per delivery. */
   sinkDelayMs?: number;
 }
@@ -111,7 +111,7 @@ export async function benchEmitterChild(configFile: string): Promise<void> {
   type Agreement = import('../oracle/emitter/agreement.js').Agreement;
   type SlotOutcome = import('../oracle/emitter/agreement.js').SlotOutcome;
   const c = JSON.parse(await readFile(configFile, 'utf8')) as BenchEmitterConfig;
-  const etcd = c.replica ? await EtcdAgreement.start({ endpoints: c.replica.etcd, replica: c.replica.id, poolTag: c.poolTag }) : undefined;
+  const etcd = c.replica ? await EtcdAgreement.start({ endpoints: c.replica.etcd, replica: c.replica.id, poolTag: c.poolTag, viaLeader: c.replica.viaLeader }) : undefined;
   // The winning proposals' round trip to etcd, timed here: what agreement adds to a winner's path.
   const agreedMs: number[] = [];
   const agreement: Agreement | undefined =

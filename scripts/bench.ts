@@ -207,11 +207,12 @@ export function benchCommand(): Command {
   return command('bench', 'measure the backfill analysis (time, memory), the off-circuit VRF (evaluations/s), the emitter (proposals/s, arrival to sink), its replicas (what agreement adds, recovery after a kill) and the contracts (rows, compile and proof times)')
     .option('--only <part>', 'backfill, vrf, emitter, replicas or contracts', oneOf('backfill', 'vrf', 'emitter', 'replicas', 'contracts'))
     .option('--no-proofs', 'skip proving (the longest part: about 20 minutes here)')
+    .option('--etcd-via <member>', "replicas: send each slot's decision to etcd's leader (as the replicas do) or to any member (etcd3's choice, for comparison)", oneOf('leader', 'any'), 'leader')
     .option('--json', 'print one JSON object')
     .addOption(new Option('--child <task>').hideHelp())
     .addOption(new Option('--input <file>').hideHelp())
     .addHelpText('after', '\nEach task runs in a child process of its own, so its peak memory and its caches are its own.')
-    .action(async (o: { only?: 'backfill' | 'vrf' | 'emitter' | 'replicas' | 'contracts'; proofs: boolean; json?: boolean; child?: string; input?: string }) => {
+    .action(async (o: { only?: 'backfill' | 'vrf' | 'emitter' | 'replicas' | 'contracts'; proofs: boolean; etcdVia: 'leader' | 'any'; json?: boolean; child?: string; input?: string }) => {
       if (o.child !== undefined) {
         await child(o.child, o.input!);
         return;
@@ -224,7 +225,7 @@ export function benchCommand(): Command {
         const contracts = all || o.only === 'contracts' ? await contractsBench(dir, !o.proofs, o.json ?? false) : undefined;
         // Last: its simulated members lower this process's priority (see emitterBench).
         const emitter = all || o.only === 'emitter' ? await emitterBench(dir, o.json ?? false) : undefined;
-        const replicas = all || o.only === 'replicas' ? await (await import('./bench-replicas.js')).replicasBench(dir, o.json ?? false) : undefined;
+        const replicas = all || o.only === 'replicas' ? await (await import('./bench-replicas.js')).replicasBench(dir, o.json ?? false, o.etcdVia === 'leader') : undefined;
         if (o.json) output(true, '', { backfill, vrf, emitter, replicas, contracts });
       } finally {
         await rm(dir, { recursive: true, force: true });

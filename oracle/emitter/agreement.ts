@@ -1,4 +1,4 @@
-import { handleWhen, circuitBreaker, ConsecutiveBreaker, retry } from 'cockatiel';
+import { handleWhen, circuitBreaker, ConsecutiveBreaker, noop, retry } from 'cockatiel';
 import { Etcd3, isRecoverableError, type Lease } from 'etcd3';
 import { z } from 'zod';
 import { PoolError, type ErrorContext } from '../errors.js';
@@ -24,6 +24,12 @@ import { parseJsonOrUndefined } from '../json-file.js';
  * until `retryForMs`; a proposal whose answer was lost is tried again, and the replica
  * recognises its own earlier write in the answer; `close` revokes the lease, so the replica's
  * keys go at once instead of when the TTL runs out.
+ *
+ * A slot's compare-and-create goes straight to etcd's leader when the leader is one of the
+ * endpoints: through a follower, a write takes two messages more (the follower hands it to the
+ * leader, and learns of its commit from the leader), each a wait for a process to be scheduled.
+ * If the leader does not answer, the write goes through the others at once, as every other
+ * request does; a leader that moved on is only a follower, which still takes the write.
  */
 
 export type SlotOutcome =
@@ -60,6 +66,8 @@ export interface AgreementHealth {
   lastError?: string;
   /** The replicas whose lease is alive, as last read, by name. */
   replicas: ReplicaInfo[];
+  /** The endpoint this replica sends the slots' decisions to: etcd's leader, while it is known and answers. */
+  etcdLeader?: string;
 }
 
 /** etcd did not answer in time: nothing was decided, and this replica does not forward. */
@@ -142,6 +150,8 @@ export interface EtcdAgreementOptions {
   /** Connection changes and lease renewals, in words. */
   onStatus?: (message: string) => void;
   now?: () => number;
+  /** Sends the slots' compare-and-creates to etcd's leader when it is among `endpoints` (default true). */
+  viaLeader?: boolean;
 }
 
 const pad = (slot: number) => String(slot).padStart(10, '0');
@@ -175,6 +185,13 @@ export class EtcdAgreement implements Agreement {
   private readonly seen = new Map<number, { outcome?: SlotOutcome; emitted?: EmittedRecord }>();
   /** Who waits for a slot to settle ({@link settled}), by slot. */
   private readonly settling = new Map<number, Set<() => void>>();
+  /** A client for each endpoint alone, to find and reach etcd's leader (none with one endpoint). */
+  private readonly direct: { endpoint: string; client: Etcd3 }[] = [];
+  /** The endpoint that is etcd's leader, as last learnt; none while unknown. */
+  private toLeader?: { endpoint: string; client: Etcd3 };
+  /** etcd's raft term as last seen: a new term is a new leader. */
+  private term = '';
+  private learning = false;
 
   private constructor(private readonly o: EtcdAgreementOptions) {
     this.replica = o.replica;
@@ -184,16 +201,21 @@ export class EtcdAgreement implements Agreement {
     if (o.url) this.url = o.url;
     this.prefix = `/mina-pool/${o.poolTag}/`;
     const timeout = o.requestTimeoutMs ?? 500;
+    const defaultCallOptions = (ctx: { isStream: boolean }) => (ctx.isStream ? {} : { deadline: Date.now() + timeout });
     this.client = new Etcd3({
       hosts: o.endpoints,
       dialTimeout: 1_000,
-      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
+      defaultCallOptions,
       faultHandling: {
         // A member that failed is left alone for a second; each call tries up to three members.
         host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1_000, breaker: new ConsecutiveBreaker(1) }),
         global: retry(handleWhen(isRecoverableError), { maxAttempts: 2 }),
       },
     });
+    if (o.endpoints.length > 1 && o.viaLeader !== false) {
+      // No retries of their own: a failed call to the leader goes on through `client` at once.
+      for (const endpoint of o.endpoints) this.direct.push({ endpoint, client: new Etcd3({ hosts: [endpoint], dialTimeout: 1_000, defaultCallOptions, faultHandling: { host: () => noop, global: noop } }) });
+    }
     // Who is up, and whether this replica still reaches etcd, every third of the lease.
     this.timer = setInterval(() => void this.refresh(), (1000 * this.ttl) / 3);
     this.timer.unref();
@@ -269,16 +291,46 @@ export class EtcdAgreement implements Agreement {
 
   private async refresh(): Promise<void> {
     if (this.closed) return;
+    let term: string | undefined;
     try {
-      const kvs = await this.client.getAll().prefix(this.key('replicas/')).strings();
-      this.known = Object.values(kvs).flatMap((v) => {
-        const parsed = replicaSchema.safeParse(parseJsonOrUndefined(v));
+      const r = await this.client.getAll().prefix(this.key('replicas/')).exec();
+      this.known = r.kvs.flatMap((kv) => {
+        const parsed = replicaSchema.safeParse(parseJsonOrUndefined(kv.value.toString()));
         return parsed.success ? [parsed.data] : [];
       }).sort((x, y) => (x.id < y.id ? -1 : 1));
       this.ok();
+      term = r.header.raft_term;
     } catch (e) {
       this.failed(e);
     }
+    // A new term is a new leader; without a leader, look again each time.
+    if (term !== undefined && (term !== this.term || !this.toLeader)) await this.learnLeader(term);
+  }
+
+  /**
+   * Asks each endpoint for its status: the member that answers there, and the leader it knows
+   * (the one of the latest term). The leader's endpoint, if it is among them, takes the slots'
+   * compare-and-creates from now on.
+   */
+  private async learnLeader(term: string): Promise<void> {
+    if (this.learning || this.closed || this.direct.length === 0) return;
+    this.learning = true;
+    try {
+      const answers = (await Promise.all(this.direct.map((d) => d.client.maintenance.status().then((s) => ({ d, s }), () => undefined)))).filter((a) => a !== undefined);
+      const latest = answers.reduce<(typeof answers)[number] | undefined>((best, a) => (a.s.leader !== '0' && (!best || Number(a.s.raftTerm) > Number(best.s.raftTerm)) ? a : best), undefined);
+      const leader = answers.find((a) => latest && a.s.header.member_id === latest.s.leader)?.d;
+      this.route(leader, "etcd's leader is not among the endpoints that answer");
+      this.term = leader ? term : '';
+    } finally {
+      this.learning = false;
+    }
+  }
+
+  /** Sends the slots' decisions to `leader` from now on (or, with none, through any member), and says so if that changed. */
+  private route(leader: { endpoint: string; client: Etcd3 } | undefined, why: string): void {
+    if (leader === this.toLeader) return;
+    this.toLeader = leader;
+    this.o.onStatus?.(leader ? `agreement: etcd's leader answers at ${leader.endpoint}; the slots' decisions go there` : `agreement: ${why}; the slots' decisions go through any member until the leader answers again`);
   }
 
   /** Runs `op` until it succeeds, retrying recoverable failures for up to `retryForMs`. */
@@ -308,10 +360,21 @@ export class EtcdAgreement implements Agreement {
   async propose(outcome: SlotOutcome): Promise<SlotOutcome> {
     const key = this.slotKey(outcome.slot, 'outcome');
     const value = JSON.stringify(outcome);
+    const commit = (client: Etcd3) => {
+      const then = [client.put(key).value(value)];
+      if (outcome.kind === 'decided') then.push(client.put(this.slotKey(outcome.slot, 'forwarder')).value(this.replica).lease(this.leaseId));
+      return client.if(key, 'Create', '==', 0).then(...then).else(client.get(key)).commit();
+    };
     return this.retrying(`decide slot ${outcome.slot}`, async () => {
-      const then = [this.client.put(key).value(value)];
-      if (outcome.kind === 'decided') then.push(this.client.put(this.slotKey(outcome.slot, 'forwarder')).value(this.replica).lease(this.leaseId));
-      const r = await this.client.if(key, 'Create', '==', 0).then(...then).else(this.client.get(key)).commit();
+      const leader = this.toLeader;
+      const r = leader
+        ? await commit(leader.client).catch((e: unknown) => {
+            // The leader did not answer (killed, cut off, or it timed out): on through the others now.
+            if (this.toLeader === leader) this.route(undefined, `etcd's leader at ${leader.endpoint} did not answer (${(e as Error)?.message})`);
+            if (/lease not found/i.test(String((e as Error)?.message))) throw e;
+            return commit(this.client);
+          })
+        : await commit(this.client);
       if (r.succeeded) return this.sawOutcome(outcome);
       const existing = parseOutcome(r.responses[0]?.response_range?.kvs?.[0]?.value?.toString());
       if (!existing || existing.slot !== outcome.slot) throw new Error(`slot ${outcome.slot}'s outcome in etcd does not read`);
@@ -452,7 +515,7 @@ export class EtcdAgreement implements Agreement {
   health(): AgreementHealth {
     // No answer for longer than the lease: cut off, even if no operation has failed yet.
     if (this.connected && this.now() - this.lastOk > 1000 * this.ttl + 500) this.failed(new Error(this.lastError ?? 'no answer from etcd'));
-    return { replica: this.replica, connected: this.connected, since: this.since, ...(this.lastError ? { lastError: this.lastError } : {}), replicas: [...this.known] };
+    return { replica: this.replica, connected: this.connected, since: this.since, ...(this.lastError ? { lastError: this.lastError } : {}), replicas: [...this.known], ...(this.toLeader ? { etcdLeader: this.toLeader.endpoint } : {}) };
   }
 
   /** Revokes the lease (this replica's keys go at once) and closes the connection. */
@@ -467,6 +530,7 @@ export class EtcdAgreement implements Agreement {
       // etcd out of reach: the lease runs out by itself within its TTL
     }
     this.client.close();
+    for (const d of this.direct) d.client.close();
   }
 }
 

@@ -163,6 +163,7 @@ function showReplicas(r) {
     b.dataset.replica = x.id;
     line.append(i ? ', ' : '', b);
   });
+  if (r.connected && r.etcdLeader) line.append(" · decisions to etcd's leader at " + r.etcdLeader);
   line.dataset.connected = String(r.connected);
 }
 function showWaitlist(w, names) {

@@ -181,8 +181,10 @@ describe('emitter replicas agreeing through etcd', () => {
   }, 30_000);
 
   it('shows each replica and who forwarded each block: GET /v1/replicas, the metrics, the dashboard in a browser; a replica cut off says so', async () => {
+    const leader = (await etcd.leader())!.clientUrl;
+    await until(() => replicas[0]!.agreement.health().etcdLeader === leader, "r1 sends its decisions to etcd's leader");
     const health = (await (await fetch(`${replicas[0]!.url}/v1/replicas`)).json()) as { replica: string; connected: boolean; replicas: { id: string; url?: string }[] };
-    expect(health).toMatchObject({ replica: 'r1', connected: true });
+    expect(health).toMatchObject({ replica: 'r1', connected: true, etcdLeader: leader });
     expect(health.replicas.map((r) => [r.id, r.url])).toEqual(replicas.map((r, i) => [`r${i + 1}`, r.url]));
     const metrics = await (await fetch(`${replicas[0]!.url}/metrics`)).text();
     expect(metrics).toMatch(/^emitter_replica_connected 1$/m);
@@ -195,7 +197,7 @@ describe('emitter replicas agreeing through etcd', () => {
       const page = await browser.newPage();
       await page.goto(`${replicas[0]!.url}/`);
       await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
-      expect(await page.locator('#replicas').textContent()).toBe('replica r1 · etcd reached · replicas up: r1 (this one), r2, r3');
+      expect(await page.locator('#replicas').textContent()).toBe(`replica r1 · etcd reached · replicas up: r1 (this one), r2, r3 · decisions to etcd's leader at ${leader}`);
       expect(await page.locator('g[data-slot="101"] text.forwarder').textContent()).toBe(`→ ${forwarder}`);
       // r3 cut off from etcd: its own page and route say so, and the others see it gone.
       for (const p of proxies) p.cut();
