@@ -350,7 +350,7 @@ export class EtcdAgreement implements Agreement {
           // Our lease ran out (a long pause, a partition): our keys are gone; take a new lease and try again.
           this.o.onStatus?.(`agreement: replica ${this.replica}'s lease had expired; taking a new one`);
           await this.newLease().catch(() => undefined);
-        } else if (!isRecoverableError(e as Error) && !/deadline|unavailable|circuit|timed out|connect/i.test(message)) throw e;
+        } else if (!unanswered(e)) throw e;
         if (this.now() + wait > until) throw new AgreementUnavailable(`etcd did not answer for ${this.o.retryForMs ?? 3_000} ms: cannot ${what} (${this.lastError})`, { replica: this.replica });
         await new Promise((r) => setTimeout(r, wait));
       }
@@ -369,9 +369,9 @@ export class EtcdAgreement implements Agreement {
       const leader = this.toLeader;
       const r = leader
         ? await commit(leader.client).catch((e: unknown) => {
-            // The leader did not answer (killed, cut off, or it timed out): on through the others now.
+            if (!unanswered(e)) throw e;
+            // The leader did not answer (killed, cut off, or past the deadline): on through the others now.
             if (this.toLeader === leader) this.route(undefined, `etcd's leader at ${leader.endpoint} did not answer (${(e as Error)?.message})`);
-            if (/lease not found/i.test(String((e as Error)?.message))) throw e;
             return commit(this.client);
           })
         : await commit(this.client);
@@ -532,6 +532,11 @@ export class EtcdAgreement implements Agreement {
     this.client.close();
     for (const d of this.direct) d.client.close();
   }
+}
+
+/** Whether `e` says etcd did not answer (a member down or out of reach, a deadline passed), rather than refused the request. */
+function unanswered(e: unknown): boolean {
+  return isRecoverableError(e as Error) || /deadline|unavailable|circuit|timed out|connect/i.test(String((e as Error)?.message));
 }
 
 function parseOutcome(text: string | undefined): SlotOutcome | undefined {
