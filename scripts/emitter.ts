@@ -112,7 +112,7 @@ export function emitterCommand(): Command {
     .option('--backfill-previous-ledger <file>', "the previous epoch's staking ledger (for slots lost before the epoch began)")
     .option('--backfill-previous-seed <seed>', "the previous epoch's seed")
     .option('--replica <name>', 'run as one replica of the emitter (with --etcd and --relay): replicas agree on each slot through etcd', replicaName)
-    .option('--etcd <urls>', "the etcd cluster's client URLs, comma-separated (http://10.0.0.1:2379,…)", etcdEndpoints)
+    .option('--etcd <urls>', "the etcd cluster's client URLs, comma-separated, one per member (http://10.0.0.1:2379,…): the slots' decisions go to whichever is the leader", etcdEndpoints)
     .option('--advertise <url>', "this replica's URL as the other replicas reach it (default: the address it listens on)", urlOption())
     .addHelpText(
       'after',
