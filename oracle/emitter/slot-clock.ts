@@ -47,16 +47,14 @@ export class ManualTime implements TimeSource {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (at <= this.current) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      const sleeper = { at, resolve };
+      const abort = () => {
+        this.sleepers = this.sleepers.filter((s) => s !== sleeper);
+        reject(signal!.reason);
+      };
+      // A sleeper woken by the clock takes its listener off the signal (a loop sleeps once a slot).
+      const sleeper = { at, resolve: () => (signal?.removeEventListener('abort', abort), resolve()) };
       this.sleepers.push(sleeper);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          this.sleepers = this.sleepers.filter((s) => s !== sleeper);
-          reject(signal.reason);
-        },
-        { once: true },
-      );
+      signal?.addEventListener('abort', abort, { once: true });
     });
   }
 
