@@ -189,7 +189,7 @@ export class EtcdAgreement implements Agreement {
   private readonly direct: { endpoint: string; client: Etcd3 }[] = [];
   /** The endpoint that is etcd's leader, as last learnt; none while unknown. */
   private toLeader?: { endpoint: string; client: Etcd3 };
-  /** etcd's raft term as last seen: a new term is a new leader. */
+  /** etcd's raft term when the leader was last looked for: a new term is a new leader. */
   private term = '';
   private learning = false;
 
@@ -316,11 +316,9 @@ export class EtcdAgreement implements Agreement {
     if (this.learning || this.closed || this.direct.length === 0) return;
     this.learning = true;
     try {
-      const answers = (await Promise.all(this.direct.map((d) => d.client.maintenance.status().then((s) => ({ d, s }), () => undefined)))).filter((a) => a !== undefined);
-      const latest = answers.reduce<(typeof answers)[number] | undefined>((best, a) => (a.s.leader !== '0' && (!best || Number(a.s.raftTerm) > Number(best.s.raftTerm)) ? a : best), undefined);
-      const leader = answers.find((a) => latest && a.s.header.member_id === latest.s.leader)?.d;
-      this.route(leader, "etcd's leader is not among the endpoints that answer");
-      this.term = leader ? term : '';
+      const answers = await Promise.all(this.direct.map((d) => d.client.maintenance.status().then((s) => ({ of: d, member: s.header.member_id, leader: s.leader, term: Number(s.raftTerm) }), () => undefined)));
+      this.route(leaderAmong(answers.filter((a) => a !== undefined)), "etcd's leader is not among the endpoints that answer");
+      this.term = term;
     } finally {
       this.learning = false;
     }
@@ -532,6 +530,15 @@ export class EtcdAgreement implements Agreement {
     this.client.close();
     for (const d of this.direct) d.client.close();
   }
+}
+
+/**
+ * Of the etcd members' answers to a status request (each names itself and the leader it knows),
+ * the one that leads: the leader named in the latest term, if it is among those that answered.
+ */
+export function leaderAmong<T>(answers: { of: T; member: string; leader: string; term: number }[]): T | undefined {
+  const latest = answers.reduce<(typeof answers)[number] | undefined>((best, a) => (a.leader !== '0' && (!best || a.term > best.term) ? a : best), undefined);
+  return latest && answers.find((a) => a.member === latest.leader)?.of;
 }
 
 /** Whether `e` says etcd did not answer (a member down or out of reach, a deadline passed), rather than refused the request. */

@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PoolError } from '../errors.js';
 import { freePort, killAndWait } from '../processes.js';
+import { leaderAmong } from './agreement.js';
 
 /**
  * A real etcd cluster on loopback (Debian's `etcd-server`): every member a process of its own,
@@ -128,15 +129,14 @@ export class LocalEtcd {
         .map(async (m) => {
           try {
             const r = await fetch(`${m.clientUrl}/v3/maintenance/status`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(1_000) });
-            const s = (await r.json()) as { header?: { member_id?: string }; leader?: string };
-            return { m, id: s.header?.member_id, leader: s.leader };
+            const s = (await r.json()) as { header?: { member_id?: string }; leader?: string; raftTerm?: string };
+            return s.header?.member_id && s.leader ? [{ of: m, member: s.header.member_id, leader: s.leader, term: Number(s.raftTerm ?? 0) }] : [];
           } catch {
-            return { m, id: undefined, leader: undefined };
+            return [];
           }
         }),
     );
-    const leader = statuses.find((s) => s.leader && s.leader !== '0')?.leader;
-    return statuses.find((s) => s.id !== undefined && s.id === leader)?.m;
+    return leaderAmong(statuses.flat());
   }
 
   /** SIGKILLs a member. */
